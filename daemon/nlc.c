@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+
+#include <netlink/errno.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/msg.h>
+#include <netlink/socket.h>
+
+#include "nlc.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+/* Receive-side request policy: types only; the kernel already validated. */
+static struct nla_policy nlc_policy[PVLOCK_A_MAX + 1] = {
+	[PVLOCK_A_VERSION] = { .type = NLA_STRING },
+	[PVLOCK_A_KERNEL] = { .type = NLA_STRING },
+	[PVLOCK_A_ABI] = { .type = NLA_U32 },
+	[PVLOCK_A_FEATURES] = { .type = NLA_U32 },
+	[PVLOCK_A_HANDSHAKE] = { .type = NLA_U32 },
+	[PVLOCK_A_HOST_ABI] = { .type = NLA_U32 },
+	[PVLOCK_A_HOST_FEATURES] = { .type = NLA_U32 },
+	[PVLOCK_A_LIVEPATCH] = { .type = NLA_U32 },
+	[PVLOCK_A_HOOKS] = { .type = NLA_U32 },
+	[PVLOCK_A_NR_CPUS] = { .type = NLA_U32 },
+	[PVLOCK_A_NR_VMS] = { .type = NLA_U32 },
+	[PVLOCK_A_NR_REGISTERED] = { .type = NLA_U32 },
+	[PVLOCK_A_OVERCOMMIT] = { .type = NLA_U32 },
+	[PVLOCK_A_PARAMS] = { .type = NLA_NESTED },
+	[PVLOCK_A_VM] = { .type = NLA_NESTED },
+	[PVLOCK_A_VM_ID] = { .type = NLA_U32 },
+	[PVLOCK_A_CPU] = { .type = NLA_U32 },
+	[PVLOCK_A_PER_VCPU] = { .type = NLA_FLAG },
+	[PVLOCK_A_STATS] = { .type = NLA_NESTED },
+	[PVLOCK_A_HIST] = { .type = NLA_NESTED },
+	[PVLOCK_A_LOCK] = { .type = NLA_NESTED },
+	[PVLOCK_A_EVENT] = { .type = NLA_U32 },
+	[PVLOCK_A_TIME_NS] = { .type = NLA_U64 },
+};
+
+struct nlc_req {
+	struct nlc *c;
+	nlc_msg_cb cb;
+	void *arg;
+	int err;		/* from the kernel's NLMSG_ERROR, or the callback */
+	bool done;
+};
+
+static int nlc_errno(int nlerr)
+{
+	switch (-nlerr) {
+	case NLE_PERM: return -EPERM;
+	case NLE_NOACCESS: return -EACCES;
+	case NLE_OBJ_NOTFOUND: return -ENOENT;
+	case NLE_NOMEM: return -ENOMEM;
+	case NLE_INVAL: return -EINVAL;
+	case NLE_RANGE: return -ERANGE;
+	case NLE_OPNOTSUPP: return -EOPNOTSUPP;
+	case NLE_MSGSIZE: return -EMSGSIZE;
+	case NLE_AGAIN: return -EAGAIN;
+	case NLE_BUSY: return -EBUSY;
+	case NLE_EXIST: return -EEXIST;
+	default: return -EIO;
+	}
+}
+
+int nlc_open(struct nlc *c, const char *family)
+{
+	int one = 1, err;
+
+	memset(c, 0, sizeof(*c));
+	c->family = family;
+	c->sk = nl_socket_alloc();
+	if (!c->sk)
+		return -ENOMEM;
+	err = genl_connect(c->sk);
+	if (err < 0) {
+		err = nlc_errno(err);
+		goto err_free;
+	}
+	/* extended acks carry the kernel's reason for a refusal */
+	setsockopt(nl_socket_get_fd(c->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	c->family_id = genl_ctrl_resolve(c->sk, family);
+	if (c->family_id < 0) {
+		err = -ENOENT;
+		goto err_free;
+	}
+	return 0;
+err_free:
+	nl_socket_free(c->sk);
+	c->sk = NULL;
+	return err;
+}
+
+void nlc_close(struct nlc *c)
+{
+	if (c->sk)
+		nl_socket_free(c->sk);
+	c->sk = NULL;
+}
+
+struct nl_msg *nlc_msg(struct nlc *c, uint8_t cmd, bool dump)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (!msg)
+		return NULL;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, c->family_id, 0,
+			 dump ? NLM_F_DUMP : 0, cmd, PVLOCK_GENL_VERSION)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+static int nlc_valid_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlc_req *r = arg;
+	struct nlattr *tb[PVLOCK_A_MAX + 1];
+	int err;
+
+	err = genlmsg_parse(nlmsg_hdr(msg), 0, tb, PVLOCK_A_MAX, nlc_policy);
+	if (err < 0) {
+		r->err = -EPROTO;
+		return NL_STOP;
+	}
+	if (r->cb) {
+		err = r->cb(tb, r->arg);
+		if (err) {
+			r->err = err;
+			return NL_STOP;
+		}
+	}
+	return NL_OK;
+}
+
+/* Pull NLMSGERR_ATTR_MSG out of an extended ack. */
+static void nlc_ext_msg(struct nlc *c, struct nlmsgerr *e)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	size_t off = sizeof(*e);
+	int len;
+
+	c->ext_msg[0] = '\0';
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	len = (int)nlh->nlmsg_len - NLMSG_HDRLEN - (int)off;
+	if (len <= 0)
+		return;
+	if (nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + off), len, NULL) < 0)
+		return;
+	if (tb[NLMSGERR_ATTR_MSG])
+		snprintf(c->ext_msg, sizeof(c->ext_msg), "%s", nla_get_string(tb[NLMSGERR_ATTR_MSG]));
+}
+
+static int nlc_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	struct nlc_req *r = arg;
+
+	(void)nla;
+	nlc_ext_msg(r->c, e);
+	r->err = e->error;
+	r->done = true;
+	return NL_STOP;
+}
+
+static int nlc_finish_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlc_req *r = arg;
+
+	(void)msg;
+	r->done = true;
+	return NL_STOP;
+}
+
+static int nlc_ack_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlc_req *r = arg;
+
+	(void)msg;
+	r->done = true;
+	return NL_STOP;
+}
+
+int nlc_request(struct nlc *c, struct nl_msg *msg, nlc_msg_cb cb, void *arg)
+{
+	struct nlc_req r = { .c = c, .cb = cb, .arg = arg };
+	struct nl_cb *nlcb;
+	int err;
+
+	c->ext_msg[0] = '\0';
+	nlcb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!nlcb) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
+	nl_cb_set(nlcb, NL_CB_VALID, NL_CB_CUSTOM, nlc_valid_cb, &r);
+	nl_cb_set(nlcb, NL_CB_FINISH, NL_CB_CUSTOM, nlc_finish_cb, &r);
+	nl_cb_set(nlcb, NL_CB_ACK, NL_CB_CUSTOM, nlc_ack_cb, &r);
+	nl_cb_err(nlcb, NL_CB_CUSTOM, nlc_err_cb, &r);
+
+	err = nl_send_auto(c->sk, msg);
+	nlmsg_free(msg);
+	if (err < 0) {
+		nl_cb_put(nlcb);
+		return nlc_errno(err);
+	}
+	while (!r.done && !r.err) {
+		err = nl_recvmsgs(c->sk, nlcb);
+		if (err < 0 && !r.err) {
+			r.err = nlc_errno(err);
+			break;
+		}
+	}
+	nl_cb_put(nlcb);
+	return r.err;
+}
+
+struct nlc_listen {
+	nlc_msg_cb cb;
+	void *arg;
+	int ret;
+};
+
+static int nlc_event_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlc_listen *l = arg;
+	struct nlattr *tb[PVLOCK_A_MAX + 1];
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, PVLOCK_A_MAX, nlc_policy) < 0)
+		return NL_OK;
+	l->ret = l->cb(tb, l->arg);
+	return l->ret ? NL_STOP : NL_OK;
+}
+
+int nlc_listen(struct nlc *c, nlc_msg_cb cb, void *arg)
+{
+	struct nlc_listen l = { .cb = cb, .arg = arg };
+	int grp, err;
+
+	grp = genl_ctrl_resolve_grp(c->sk, c->family, PVLOCK_GENL_MCGRP_EVENTS);
+	if (grp < 0)
+		return -ENOENT;
+	nl_socket_disable_seq_check(c->sk);
+	err = nl_socket_add_membership(c->sk, grp);
+	if (err < 0)
+		return nlc_errno(err);
+	nl_socket_modify_cb(c->sk, NL_CB_VALID, NL_CB_CUSTOM, nlc_event_cb, &l);
+	while (!l.ret) {
+		err = nl_recvmsgs_default(c->sk);
+		if (err < 0 && err != -NLE_INTR && !l.ret)
+			return nlc_errno(err);
+	}
+	return l.ret > 0 ? 0 : l.ret;
+}
+
+void nlc_parse_counters(const struct nlattr *nest, uint64_t *vals, unsigned int n)
+{
+	struct nlattr *a;
+	int rem;
+
+	memset(vals, 0, n * sizeof(*vals));
+	if (!nest)
+		return;
+	nla_for_each_nested(a, (struct nlattr *)nest, rem) {
+		unsigned int t = nla_type(a);
+
+		if (t > 0 && t < n && nla_len(a) == sizeof(uint64_t))
+			vals[t] = nla_get_u64(a);
+	}
+}
+
+const char *nlc_strerror(const struct nlc *c, int err)
+{
+	if (c && c->ext_msg[0])
+		return c->ext_msg;
+	return strerror(-err);
+}
