@@ -1,0 +1,41 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# TCG guest: pvlock_guest loads, registers its family, answers pvlockctl
+# status (text and JSON), unloads cleanly; without it pvlockctl says what is
+# missing and exits 1.
+. /lib/pvtest.sh
+
+out=$(pvlockctl status 2>&1); rc=$?
+if [ $rc -eq 1 ] && echo "$out" | grep -q 'pvlock_guest.*not loaded\|neither pvlock_guest'; then
+	pass status-without-module "rc=1"
+else
+	fail status-without-module "rc=$rc out=$out"
+fi
+out=$(pvlockctl -G status 2>&1); rc=$?
+if [ $rc -eq 1 ] && echo "$out" | grep -q 'pvlock_guest netlink family not found (is pvlock_guest.ko loaded?)'; then
+	pass status-guest-missing-message
+else
+	fail status-guest-missing-message "rc=$rc out=$out"
+fi
+
+check insmod insmod /pvlock/pvlock_guest.ko
+expect_out module-live '^live$' cat /sys/module/pvlock_guest/initstate
+expect_out status-text 'version +[0-9]+\.[0-9]+\.[0-9]+ \(ABI 1\)' pvlockctl -G status
+pvlockctl -G status | sed 's/^/PVLOCK-INFO /'
+js=$(pvlockctl -j status)
+if echo "$js" | jq -e '.guest.loaded == true and .guest.abi == 1 and (.guest.version | test("^[0-9]+[.][0-9]+[.][0-9]+$")) and .host.loaded == false' >/dev/null; then
+	pass status-json "$js"
+else
+	fail status-json "$js"
+fi
+expect_out status-exit-0-with-one-module 'pvlock_guest:' pvlockctl status
+check rmmod rmmod pvlock_guest
+out=$(pvlockctl -G status 2>&1); rc=$?
+if [ $rc -eq 1 ] && echo "$out" | grep -q 'pvlock_guest netlink family not found'; then
+	pass status-after-unload
+else
+	fail status-after-unload "rc=$rc out=$out"
+fi
+check reload insmod /pvlock/pvlock_guest.ko
+check rmmod-again rmmod pvlock_guest
+if grep -q pvlock /proc/modules; then fail no-module-left "$(grep pvlock /proc/modules)"; else pass no-module-left; fi

@@ -1,0 +1,34 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# /init of every pvlock test initramfs: set up a minimal system, run
+# /test.sh, dump the kernel log for the console scan, power off.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm /tmp /run /var/tmp
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+ln -sf /proc/self/fd /dev/fd 2>/dev/null
+hostname "${PVLOCK_HOSTNAME:-pvlock}"
+ip link set lo up 2>/dev/null
+
+echo "PVLOCK-INIT kernel=$(uname -r) cpus=$(nproc) mem=$(awk '/MemTotal/ { print $2 }' /proc/meminfo)kB"
+. /lib/pvtest.sh
+if [ -x /test.sh ]; then
+	/test.sh
+	rc=$?
+else
+	echo "PVLOCK-RESULT FAIL init: /test.sh missing"
+	rc=1
+fi
+echo "PVLOCK-DMESG-BEGIN"
+dmesg
+echo "PVLOCK-DMESG-END"
+echo "PVLOCK-DONE rc=$rc"
+sync
+poweroff -f
+sleep 5
