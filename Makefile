@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: GPL-2.0
+# pvlock: one entry point. "make help" lists the targets.
+
+PVLOCK_ROOT := $(CURDIR)
+KDIR        ?= /lib/modules/$(shell uname -r)/build
+export PVLOCK_CACHE ?= $(HOME)/.cache/pvlock
+
+.DEFAULT_GOAL := modules
+
+help:
+	@echo 'pvlock targets:'
+	@echo '  modules      build pvlock_guest.ko and pvlock_host.ko for KDIR'
+	@echo '               (default: the running kernel, $(KDIR))'
+	@echo '  daemon       build pvlockctl (and pvlockd) into build/daemon/'
+	@echo '  deps         install the Debian packages the build and tests need'
+	@echo '  check        unit tests (cmocka, ASan+UBSan); ends "N passed, N failed"'
+	@echo '  matrix       build both modules against every Debian kernel in'
+	@echo '               scripts/kernels.list (fetched into $$PVLOCK_CACHE)'
+	@echo '  test-guest   TCG guests on 6.1 and 6.12 with pvlock_guest'
+	@echo '  test-nested  L1 (TCG, -cpu max) with kvm_amd + pvlock_host, L2 KVM guests'
+	@echo '  test         all of the above, timed per stage: what CI runs'
+	@echo '  demo         the main job: boot the nested setup and show pvlock at work'
+	@echo '  clean        remove build outputs (the kernel cache stays)'
+	@echo 'Variables: KDIR=, PVLOCK_CACHE= (default ~/.cache/pvlock),'
+	@echo '           TEST_KERNELS="6.1-bookworm 6.12-bookworm" for the QEMU tests.'
+
+modules:
+	@if [ ! -d "$(KDIR)" ]; then \
+		echo "pvlock: no kernel build tree at KDIR=$(KDIR)."; \
+		echo "        Install linux-headers-$$(uname -r), or pass KDIR=/path/to/build;"; \
+		echo "        'make matrix' fetches Debian's kernels without installing them."; \
+		exit 1; \
+	fi
+	$(MAKE) -C $(KDIR) M=$(PVLOCK_ROOT) PVLOCK_ROOT=$(PVLOCK_ROOT) modules
+
+daemon:
+	$(MAKE) -C daemon
+
+deps:
+	@scripts/deps.sh
+
+check: deps
+	@$(MAKE) -s -C tests/unit run
+	@scripts/tally.sh build/results/check.txt
+
+matrix: deps
+	@scripts/matrix.sh
+
+test-guest: deps
+	@tests/qemu/test-guest.sh; scripts/tally.sh build/results/test-guest.txt
+
+test-nested: deps
+	@tests/qemu/test-nested.sh; scripts/tally.sh build/results/test-nested.txt
+
+test:
+	@scripts/test-all.sh
+
+demo: deps
+	@scripts/demo.sh
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(PVLOCK_ROOT) PVLOCK_ROOT=$(PVLOCK_ROOT) clean 2>/dev/null
+	rm -rf build
+
+.PHONY: help modules daemon deps check matrix test-guest test-nested test demo clean
