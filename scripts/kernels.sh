@@ -176,7 +176,7 @@ fetch_source() {
 		mkdir -p "$out"
 		tar -x -C "$out" --strip-components=1 -f "$tmp"/usr/src/linux-source-"$sver".tar.* \
 			--wildcards '*/kernel/torture.c' '*/kernel/locking/locktorture.c' \
-			'*/kernel/locking/lock_events*.h' ||
+			'*/kernel/locking/lock_events*.h' '*/kernel/rcu/rcu.h' ||
 			die "linux-source-$sver: locktorture files missing"
 		rm -rf "$tmp"
 		touch "$out/.ok"
