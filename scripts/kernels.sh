@@ -8,6 +8,7 @@
 #   kernels.sh env ID                     print KDIR= ABI= KVER= CC= ... (after fetch)
 #   kernels.sh make ID [make args...]     run make with that kernel's compiler (chroot if needed)
 #   kernels.sh chroot SUITE GCC           create the build chroot for SUITE (idempotent)
+#   kernels.sh qemu                       print the chroot holding trixie's QEMU (created once)
 . "$(dirname "$0")/lib.sh"
 
 LIST=$PVLOCK_ROOT/scripts/kernels.list
@@ -62,6 +63,23 @@ cmd_chroot() {
 		"$suite" "$ch" "$DEBIAN_MIRROR" >"$PVLOCK_CACHE/chroot/$suite.log" 2>&1 ||
 		die "debootstrap $suite failed: $(tail -3 "$PVLOCK_CACHE/chroot/$suite.log")"
 	touch "$ch/.pvlock-ready"
+}
+
+# Trixie's QEMU for the tests (see scripts/qemu-run.sh), installed into the
+# trixie build chroot; prints the chroot.
+cmd_qemu() {
+	local ch=$PVLOCK_CACHE/chroot/trixie
+	cmd_chroot trixie gcc-14 >&2
+	if [ ! -x "$ch/usr/bin/qemu-system-x86_64" ] || [ ! -f "$ch/.pvlock-qemu" ]; then
+		need_root "installing QEMU into the trixie chroot"
+		msg "installing qemu-system-x86 into the trixie chroot (once)"
+		chroot "$ch" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+			/bin/sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends qemu-system-x86' \
+			>"$PVLOCK_CACHE/chroot/trixie-qemu.log" 2>&1 ||
+			die "installing QEMU in the trixie chroot failed: $(tail -3 "$PVLOCK_CACHE/chroot/trixie-qemu.log")"
+		touch "$ch/.pvlock-qemu"
+	fi
+	echo "$ch"
 }
 
 cmd_fetch() {
@@ -225,5 +243,6 @@ fetch) shift; cmd_fetch "$@" ;;
 env) cmd_env "$2" ;;
 make) shift; cmd_make "$@" ;;
 chroot) cmd_chroot "$2" "$3" ;;
+qemu) cmd_qemu ;;
 *) echo "usage: $0 {list|fetch [-i] [-s] ID...|env ID|make ID ARGS...|chroot SUITE GCC}" >&2; exit 2 ;;
 esac

@@ -34,6 +34,7 @@ while getopts "n:k:i:s:m:t:c:a:r:v" o; do
 done
 shift $((OPTIND - 1))
 [ -n "$name" ] && [ -n "$kid" ] && [ -f "$initrd" ] || die "need -n NAME -k KERNEL_ID -i INITRD"
+initrd=$(realpath "$initrd")
 # shellcheck disable=SC1090
 . <("$PVLOCK_ROOT/scripts/kernels.sh" env "$kid")
 [ -f "$VMLINUZ" ] || die "kernel $kid has no image (fetch it with -i)"
@@ -43,20 +44,37 @@ logdir=$PVLOCK_ROOT/build/logs
 mkdir -p "$logdir" "$(dirname "$RESULTS")"
 log=$logdir/$(echo "$name" | tr '/' '_').log
 
-args=(-accel tcg,thread=multi -smp "$smp" -m "$mem" -nodefaults -display none
+# QEMU itself. Bookworm's 7.2 loses L2 guests and corrupts L1 stacks under
+# nested SVM with two L2s, and its multi-threaded TCG races with the
+# kernel's int3-based text patching (livepatch transitions on 6.12 oops with
+# "int3"); trixie's QEMU 10.0, run from the cached trixie chroot
+# (scripts/kernels.sh qemu), does not. PVLOCK_QEMU=host uses the machine's.
+qemu=(qemu-system-x86_64)
+if [ "${PVLOCK_QEMU:-chroot}" = chroot ]; then
+	ch=$("$PVLOCK_ROOT/scripts/kernels.sh" qemu) || die "no QEMU chroot"
+	qemu=(unshare -m --propagation private "$PVLOCK_ROOT/scripts/in-chroot.sh" "$ch"
+	      "$PVLOCK_ROOT" "$PVLOCK_CACHE" -- qemu-system-x86_64)
+fi
+
+args=(-accel "tcg,thread=${PVLOCK_TCG_THREAD:-multi}" -smp "$smp" -m "$mem" -nodefaults -display none
       -serial stdio -no-reboot -kernel "$VMLINUZ" -initrd "$initrd"
       -append "console=ttyS0 panic=-1 quiet loglevel=5 $append")
 [ -n "$cpu" ] && args+=(-cpu "$cpu")
 
+# One QEMU run at a time on this machine (TCG needs every core; two runs
+# at once halve each other's speed and trip their timeouts).
+exec 9>"${PVLOCK_QEMU_LOCK:-/tmp/pvlock-qemu.lock}"
+flock 9
+
 t0=$(now)
 msg "$name: booting $ABI (-smp $smp -m $mem${cpu:+ -cpu $cpu}, timeout ${to}s), log $log"
 if [ "$verbose" = 1 ]; then
-	timeout --foreground -k 10 "$to" qemu-system-x86_64 "${args[@]}" "$@" < /dev/null 2>&1 |
+	timeout --foreground -k 10 "$to" "${qemu[@]}" "${args[@]}" "$@" < /dev/null 2>&1 |
 		tr -d '\r' | tee "$log" | grep --line-buffered -E '^(\[L2:[^]]*\] )?PVLOCK-(RESULT|INFO|SHOW)|^\[demo\]' |
 		sed -u 's/^\(\[L2:[^]]*\] \)\?PVLOCK-SHOW //'
 	rc=${PIPESTATUS[0]}
 else
-	timeout -k 10 "$to" qemu-system-x86_64 "${args[@]}" "$@" < /dev/null 2>&1 | tr -d '\r' > "$log"
+	timeout -k 10 "$to" "${qemu[@]}" "${args[@]}" "$@" < /dev/null 2>&1 | tr -d '\r' > "$log"
 	rc=${PIPESTATUS[0]}
 fi
 secs=$(elapsed "$t0")
@@ -90,6 +108,11 @@ if [ -z "$bad" ]; then
 	record PASS console
 else
 	record FAIL console "$bad"
+fi
+
+# keep the console of a failed run next to the latest one
+if [ $fails -gt 0 ]; then
+	cp "$log" "${log%.log}.fail-$(date +%Y%m%d-%H%M%S).log"
 fi
 
 n_pass=$(grep -c "^PASS $name/" "$RESULTS")

@@ -17,5 +17,14 @@ prepare_kernel() {
 prepare_tools() {
 	ensure_pkgs jq
 	make -s -C "$PVLOCK_ROOT/daemon" >/dev/null || die "building the daemon failed"
+	make -s -C "$PVLOCK_ROOT/tests/qemu/tools" >/dev/null || die "building the test tools failed"
 	PVLOCKCTL=$PVLOCK_ROOT/build/daemon/pvlockctl
+	PVLOCK_QUERY=$PVLOCK_ROOT/build/tools/pvlock-query
+}
+
+# prepare_locktorture ID: torture.ko and locktorture.ko for that kernel.
+prepare_locktorture() {
+	"$PVLOCK_ROOT/scripts/build-locktorture.sh" "$1" >/dev/null || die "building locktorture for $1 failed"
+	KO_TORTURE=$PVLOCK_ROOT/build/locktorture/$1/torture.ko
+	KO_LOCKTORTURE=$PVLOCK_ROOT/build/locktorture/$1/locktorture.ko
 }

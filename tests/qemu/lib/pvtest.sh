@@ -48,6 +48,31 @@ load_kmods() {
 	done < /kmod/order
 }
 
+# pvlock_guest's unload sequence: disable its livepatch, wait for the
+# transition to finish and the patch to go, then rmmod.
+guest_unload() {
+	if [ -d /sys/kernel/livepatch/pvlock_guest ]; then
+		echo 0 > /sys/kernel/livepatch/pvlock_guest/enabled || return 1
+		_i=0
+		while [ -d /sys/kernel/livepatch/pvlock_guest ]; do
+			_i=$((_i + 1))
+			[ $_i -gt 600 ] && { echo "livepatch transition stuck" >&2; return 1; }
+			usleep 100000
+		done
+	fi
+	rmmod pvlock_guest
+}
+
+# Wait until pvlock_guest's livepatch transition is over (after insmod).
+guest_patched() {
+	_i=0
+	while [ "$(cat /sys/kernel/livepatch/pvlock_guest/transition 2>/dev/null)" != 0 ]; do
+		_i=$((_i + 1))
+		[ $_i -gt 600 ] && return 1
+		usleep 100000
+	done
+}
+
 slab_kb() {
 	awk '/^Slab:/ { print $2 }' /proc/meminfo
 }
@@ -61,24 +86,40 @@ slab_kb() {
 # the one the L2 kernel computes ("XSAVE consistency problem", a WARNING at
 # boot, with -cpu host and named models alike); L2 uses FXSAVE instead. Lock
 # behaviour does not depend on it.
+# PVLOCK_L2_APPEND (from the L1's command line) is added to the L2's; "%"
+# separates parameters there, since a kernel parameter cannot hold spaces.
 run_l2() {
 	_name=$1 _smp=$2 _mem=$3 _to=$4 _initrd=$5
 	shift 5
+	# a monitor on a pair of fifos lets wait_l2 dump a hung guest's registers
+	rm -f "/tmp/l2-$_name.mon.in" "/tmp/l2-$_name.mon.out"
+	mkfifo "/tmp/l2-$_name.mon.in" "/tmp/l2-$_name.mon.out"
 	timeout "$_to" qemu-system-x86_64 -enable-kvm -cpu host -smp "$_smp" -m "$_mem" \
 		-name "$_name" -nodefaults -display none -no-reboot \
 		-serial "file:/tmp/l2-$_name.log" -L /usr/share/qemu \
+		-monitor "pipe:/tmp/l2-$_name.mon" \
 		-kernel /boot/vmlinuz -initrd "$_initrd" \
-		-append "console=ttyS0 panic=-1 quiet loglevel=5 noxsave PVLOCK_HOSTNAME=$_name $PVLOCK_L2_APPEND" \
+		-append "console=ttyS0 panic=-1 quiet loglevel=5 noxsave PVLOCK_HOSTNAME=$_name $(echo "$PVLOCK_L2_APPEND" | tr % " ")" \
 		"$@" > "/tmp/l2-$_name.qemu" 2>&1 &
-	eval "L2_PID_$_name=$!"
+	eval "L2_PID_$_name=$! L2_TO_$_name=$_to L2_T0_$_name=$(cut -d. -f1 /proc/uptime)"
+	# drain the monitor's output so that it never blocks
+	cat "/tmp/l2-$_name.mon.out" > "/tmp/l2-$_name.mon.log" 2>/dev/null &
 }
 
-# wait_l2 NAME: wait for it, copy its console into ours with a "[L2:NAME] "
-# prefix (the host-side runner scans and collects it), and report whether it
-# reached its end marker.
 wait_l2() {
 	_name=$1
-	eval "_pid=\$L2_PID_$_name"
+	eval "_pid=\$L2_PID_$_name _to=\$L2_TO_$_name _t0=\$L2_T0_$_name"
+	# shortly before its timeout, record where a hung guest's vCPUs are
+	while kill -0 "$_pid" 2>/dev/null; do
+		if [ $(($(cut -d. -f1 /proc/uptime) - _t0)) -ge $((_to - 8)) ]; then
+			timeout 3 sh -c "echo \"info registers -a\" > /tmp/l2-$_name.mon.in"
+			sleep 2
+			sed "s/^/[L2:$_name hung] /" "/tmp/l2-$_name.mon.log" | tr -d '\r' |
+				grep -E 'CPU#|RIP=|RSP=|EFL=|HLT' | head -40
+			break
+		fi
+		sleep 1
+	done
 	wait "$_pid"
 	_rc=$?
 	sed "s/^/[L2:$_name] /" "/tmp/l2-$_name.log" | tr -d '\r'
