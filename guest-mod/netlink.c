@@ -8,6 +8,8 @@
 #include <linux/capability.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
+#include <linux/nospec.h>
+#include <linux/kallsyms.h>
 #include <linux/slab.h>
 #include <linux/utsname.h>
 #include <net/genetlink.h>
@@ -57,7 +59,7 @@ static int pvlock_guest_put_status(struct sk_buff *skb)
 	    nla_put_string(skb, PVLOCK_A_KERNEL, init_utsname()->release) ||
 	    nla_put_u32(skb, PVLOCK_A_FEATURES, PVLOCK_F_ALL) ||
 	    nla_put_u32(skb, PVLOCK_A_HANDSHAKE, hs) ||
-	    nla_put_u32(skb, PVLOCK_A_LIVEPATCH, READ_ONCE(s->livepatch)) ||
+	    nla_put_u32(skb, PVLOCK_A_LIVEPATCH, pvlock_lp_state()) ||
 	    nla_put_u32(skb, PVLOCK_A_NR_CPUS, num_online_cpus()) ||
 	    nla_put_u32(skb, PVLOCK_A_NR_REGISTERED, READ_ONCE(s->nr_registered)))
 		return -EMSGSIZE;
@@ -142,6 +144,7 @@ static int pvlock_guest_set_params(struct sk_buff *skb, struct genl_info *info)
 	pr_info("parameters changed by pid %d: mode=%u threshold=%u min=%u max=%u yield=%u force_queue=%u\n",
 		task_pid_nr(current), np.mode, np.threshold, np.min, np.max, np.yield,
 		np.force_queue);
+	pvlock_slowpath_gauges();
 	pvlock_guest_notify(PVLOCK_EV_PARAMS);
 	return pvlock_guest_reply(info, PVLOCK_GUEST_CMD_SET_PARAMS, pvlock_guest_fill_params,
 				  NULL);
@@ -185,7 +188,7 @@ static int pvlock_guest_get_stats(struct sk_buff *skb, struct genl_info *info)
 					    "no such CPU");
 			return -ENOENT;
 		}
-		cpu = c;
+		cpu = array_index_nospec(c, nr_cpu_ids);
 	}
 	return pvlock_guest_reply(info, PVLOCK_GUEST_CMD_GET_STATS, pvlock_guest_fill_stats,
 				  &cpu);
@@ -217,14 +220,58 @@ static int pvlock_guest_dump_stats(struct sk_buff *skb, struct netlink_callback 
 static int pvlock_guest_reset_stats(struct sk_buff *skb, struct genl_info *info)
 {
 	pvlock_guest_stats_reset();
+	pvlock_locks_reset();
 	pr_info("statistics reset by pid %d\n", task_pid_nr(current));
 	return 0;
 }
 
-/* Contended-lock tracking is not collected yet: the dump is honestly empty. */
+#define PVLOCK_TOP_LOCKS	32
+
+/* Most contended locks first; one message per lock, computed on the first call. */
 static int pvlock_guest_dump_locks(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	return 0;
+	struct pvlock_lock_info *top;
+	int n, i = cb->args[0];
+	char sym[KSYM_SYMBOL_LEN];
+
+	top = kmalloc_array(PVLOCK_TOP_LOCKS, sizeof(*top), GFP_KERNEL);
+	if (!top)
+		return -ENOMEM;
+	n = pvlock_locks_top(top, PVLOCK_TOP_LOCKS);
+	if (n < 0) {
+		kfree(top);
+		return n;
+	}
+	for (; i < n; i++) {
+		struct nlattr *nest;
+		void *hdr;
+
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				  &pvlock_guest_family, NLM_F_MULTI, PVLOCK_GUEST_CMD_GET_LOCKS);
+		if (!hdr)
+			break;
+		nest = nla_nest_start(skb, PVLOCK_A_LOCK);
+		if (!nest)
+			goto cancel;
+		pvlock_ksyms_name(top[i].addr, sym, sizeof(sym));
+		if (nla_put_u64_64bit(skb, PVLOCK_L_ADDR, top[i].addr, PVLOCK_L_PAD) ||
+		    (sym[0] && nla_put_string(skb, PVLOCK_L_SYMBOL, sym)) ||
+		    nla_put_u64_64bit(skb, PVLOCK_L_CONTENDED, top[i].count, PVLOCK_L_PAD) ||
+		    nla_put_u64_64bit(skb, PVLOCK_L_WAIT_NS, top[i].wait_ns, PVLOCK_L_PAD) ||
+		    nla_put_u64_64bit(skb, PVLOCK_L_WAIT_MAX_NS, top[i].wait_max, PVLOCK_L_PAD)) {
+			nla_nest_cancel(skb, nest);
+			goto cancel;
+		}
+		nla_nest_end(skb, nest);
+		genlmsg_end(skb, hdr);
+		continue;
+cancel:
+		genlmsg_cancel(skb, hdr);
+		break;
+	}
+	kfree(top);
+	cb->args[0] = i;
+	return skb->len;
 }
 
 static const struct genl_ops pvlock_guest_ops[] = {

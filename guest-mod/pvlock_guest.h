@@ -5,7 +5,10 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/types.h>
+#include <asm/qspinlock.h>
 #include <linux/pvlock.h>
+
+#include <pvlock/threshold.h>
 
 /* Settings; written under pvlock_guest_lock, read locklessly with READ_ONCE. */
 struct pvlock_guest_params {
@@ -20,7 +23,7 @@ struct pvlock_guest_params {
 struct pvlock_guest_state {
 	u32 handshake;		/* enum pvlock_handshake */
 	u32 host_abi;
-	u32 host_features;
+	u32 host_features;	/* PVLOCK_F_* agreed */
 	u32 livepatch;		/* enum pvlock_livepatch */
 	u32 nr_registered;
 	u32 host_threshold;	/* last hint read from the host, 0 = none */
@@ -30,7 +33,100 @@ extern struct mutex pvlock_guest_lock;
 extern struct pvlock_guest_params pvlock_guest_params;
 extern struct pvlock_guest_state pvlock_guest_state;
 
-/* stats.c: per-CPU counters, summed on read; no shared line on any path. */
+/* ---- mirrors of the kernel's queued-spinlock structures ----------------
+ * kernel/locking/qspinlock.c: struct qnode { struct mcs_spinlock mcs; long
+ * reserved[2]; } (with CONFIG_PARAVIRT_SPINLOCKS), 4 per CPU; the PV code
+ * overlays struct pv_node { mcs; int cpu; u8 state; } on it and hashes
+ * { lock, node } pairs. Same in 6.1, 6.12 and 7.2.
+ */
+struct pvlock_mcs {
+	struct pvlock_mcs *next;
+	int locked;
+	int count;		/* nesting depth, used in qnodes[0] only */
+};
+
+struct pvlock_qnode {
+	struct pvlock_mcs mcs;
+	long reserved[2];
+};
+
+struct pvlock_pv_node {
+	struct pvlock_mcs mcs;
+	int cpu;
+	u8 state;		/* enum pvlock_vcpu_state */
+};
+
+enum pvlock_vcpu_state {
+	PVLOCK_VCPU_RUNNING,
+	PVLOCK_VCPU_HALTED,
+	PVLOCK_VCPU_HASHED,
+};
+
+struct pvlock_hash_entry {
+	struct qspinlock *lock;
+	struct pvlock_pv_node *node;
+};
+
+#define PVLOCK_MAX_NODES	4
+#define PVLOCK_Q_SLOW_VAL	(3U << _Q_LOCKED_OFFSET)
+
+struct pvlock_ksyms {
+	struct pvlock_qnode __percpu *qnodes;		/* qnodes[PVLOCK_MAX_NODES] */
+	struct pvlock_hash_entry **pv_lock_hash;
+	unsigned int *pv_lock_hash_bits;
+	struct static_key_false *virt_spin_lock_key;
+	struct tracepoint *tp_contention_begin;		/* resolved where not exported */
+	struct tracepoint *tp_contention_end;
+};
+
+extern struct pvlock_ksyms pvlock_ksyms;
+
+/* ksyms.c */
+int pvlock_ksyms_init(void);
+void pvlock_ksyms_name(unsigned long addr, char *buf, size_t len);
+
+/* ---- per-CPU state of the slow path (slowpath.c) ---------------------- */
+struct pvlock_cpu {
+	struct pvlock_thresh thresh;	/* adaptive state, touched at nesting depth 0 only */
+	u32 hint;			/* host's threshold hint for this vCPU, 0 = none */
+	bool registered;		/* record registered with the host */
+	struct pvlock_record *rec;	/* this CPU's record (always allocated) */
+};
+
+DECLARE_PER_CPU(struct pvlock_cpu, pvlock_cpu);
+
+void pvlock_pv_slowpath(struct qspinlock *lock, u32 val);
+void pvlock_native_slowpath(struct qspinlock *lock, u32 val);
+void pvlock_kvm_wait(u8 *ptr, u8 val);
+void pvlock_kvm_kick_cpu(int cpu);
+void pvlock_slowpath_init(void);
+void pvlock_slowpath_gauges(void);
+
+/* ---- hypervisor side (hv.c) -------------------------------------------- */
+int pvlock_hv_init(void);
+void pvlock_hv_exit(void);
+bool pvlock_hv_can_yield(void);
+long pvlock_hv_yield(u32 target, bool irqs_were_on);
+void pvlock_hv_lost(long err);
+void pvlock_hv_tick(void);
+
+/* ---- livepatch.c -------------------------------------------------------- */
+int pvlock_lp_enable(void);
+u32 pvlock_lp_state(void);
+
+/* ---- locks.c: most contended locks -------------------------------------- */
+int pvlock_locks_init(void);
+void pvlock_locks_exit(void);
+void pvlock_locks_note(struct qspinlock *lock, u64 wait_ns);
+void pvlock_locks_reset(void);
+
+struct pvlock_lock_info {
+	unsigned long addr;
+	u64 count, wait_ns, wait_max;
+};
+int pvlock_locks_top(struct pvlock_lock_info *out, int max);
+
+/* ---- stats.c: per-CPU counters, summed on read ------------------------- */
 struct pvlock_guest_stats {
 	u64 c[__PVLOCK_GS_LAST];
 	u64 hist[PVLOCK_HIST_BUCKETS];		/* wait time, log2 ns */
@@ -46,7 +142,7 @@ static inline void pvlock_guest_count(enum pvlock_guest_stat s, u64 n)
 void pvlock_guest_stats_read(int cpu, struct pvlock_guest_stats *out);
 void pvlock_guest_stats_reset(void);
 
-/* netlink.c */
+/* ---- netlink.c ---------------------------------------------------------- */
 int pvlock_guest_netlink_init(void);
 void pvlock_guest_netlink_exit(void);
 void pvlock_guest_notify(enum pvlock_event ev);

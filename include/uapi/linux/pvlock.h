@@ -191,6 +191,8 @@ struct pvlock_record {
 	__u32	wait_target;	/* guest CPU waited behind, or PVLOCK_CPU_NONE */
 	__u32	last_kicked;	/* guest CPU this vCPU kicked last, or PVLOCK_CPU_NONE */
 	__u64	last_kick_ns;	/* guest clock of that kick */
+	/* (last_kicked and last_kick_ns are written from any context, e.g. an
+	 * unlock in an interrupt, as single aligned stores outside guest_seq.) */
 
 	/* Host -> guest, under host_seq; second cache line. */
 	__u32	host_seq;
@@ -435,8 +437,9 @@ enum pvlock_param {
 	PVLOCK_P_UNSPEC,
 	PVLOCK_P_MODE,			/* G   u32 enum pvlock_mode */
 	PVLOCK_P_SPIN_THRESHOLD,	/* G H u32 [SPIN_LIMIT_MIN, SPIN_LIMIT_MAX]; G: the
-					 *     fixed-mode value (reads: the one in use);
-					 *     H: the hint written to the VM's records, 0 = none */
+					 *     fixed-mode value (the value each CPU uses is the
+					 *     PVLOCK_GS_THRESHOLD gauge); H: the hint written
+					 *     to the VM's records, 0 = none */
 	PVLOCK_P_SPIN_MIN,		/* G H u32 [SPIN_LIMIT_MIN, SPIN_LIMIT_MAX] */
 	PVLOCK_P_SPIN_MAX,		/* G H u32 [SPIN_LIMIT_MIN, SPIN_LIMIT_MAX] */
 	PVLOCK_P_YIELD,			/* G   u8 bool: yield hypercall instead of HLT */
