@@ -10,6 +10,8 @@
 #include <netlink/msg.h>
 #include <netlink/socket.h>
 
+#include <pvlock/params.h>
+
 #include "nlc.h"
 
 #ifndef SOL_NETLINK
@@ -231,6 +233,13 @@ struct nlc_listen {
 	int ret;
 };
 
+static int nlc_no_seq_check(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_OK;
+}
+
 static int nlc_event_cb(struct nl_msg *msg, void *arg)
 {
 	struct nlc_listen *l = arg;
@@ -242,9 +251,8 @@ static int nlc_event_cb(struct nl_msg *msg, void *arg)
 	return l->ret ? NL_STOP : NL_OK;
 }
 
-int nlc_listen(struct nlc *c, nlc_msg_cb cb, void *arg)
+int nlc_subscribe(struct nlc *c)
 {
-	struct nlc_listen l = { .cb = cb, .arg = arg };
 	int grp, err;
 
 	grp = genl_ctrl_resolve_grp(c->sk, c->family, PVLOCK_GENL_MCGRP_EVENTS);
@@ -252,15 +260,142 @@ int nlc_listen(struct nlc *c, nlc_msg_cb cb, void *arg)
 		return -ENOENT;
 	nl_socket_disable_seq_check(c->sk);
 	err = nl_socket_add_membership(c->sk, grp);
-	if (err < 0)
-		return nlc_errno(err);
-	nl_socket_modify_cb(c->sk, NL_CB_VALID, NL_CB_CUSTOM, nlc_event_cb, &l);
-	while (!l.ret) {
-		err = nl_recvmsgs_default(c->sk);
-		if (err < 0 && err != -NLE_INTR && !l.ret)
-			return nlc_errno(err);
+	return err < 0 ? nlc_errno(err) : 0;
+}
+
+int nlc_fd(const struct nlc *c)
+{
+	return nl_socket_get_fd(c->sk);
+}
+
+/* Read what is queued on @c's socket (blocking until at least one message). */
+static int nlc_recv_with(struct nlc *c, nl_recvmsg_msg_cb_t fn, void *arg, int *ret)
+{
+	struct nl_cb *nlcb = nl_cb_alloc(NL_CB_DEFAULT);
+	int err;
+
+	if (!nlcb)
+		return -ENOMEM;
+	nl_cb_set(nlcb, NL_CB_VALID, NL_CB_CUSTOM, fn, arg);
+	/* multicast messages carry sequence number 0 */
+	nl_cb_set(nlcb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, nlc_no_seq_check, NULL);
+	err = nl_recvmsgs(c->sk, nlcb);
+	nl_cb_put(nlcb);
+	if (*ret)
+		return *ret;
+	return err < 0 && err != -NLE_INTR ? nlc_errno(err) : 0;
+}
+
+int nlc_events(struct nlc *c, nlc_msg_cb cb, void *arg)
+{
+	struct nlc_listen l = { .cb = cb, .arg = arg };
+
+	return nlc_recv_with(c, nlc_event_cb, &l, &l.ret);
+}
+
+int nlc_listen(struct nlc *c, nlc_msg_cb cb, void *arg)
+{
+	int err = nlc_subscribe(c);
+
+	while (!err)
+		err = nlc_events(c, cb, arg);
+	return err > 0 ? 0 : err;
+}
+
+struct nlc_ctrl {
+	nlc_family_cb cb;
+	void *arg;
+	int ret;
+};
+
+static int nlc_ctrl_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlc_ctrl *l = arg;
+	struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[CTRL_ATTR_MAX + 1];
+
+	if (g->cmd != CTRL_CMD_NEWFAMILY && g->cmd != CTRL_CMD_DELFAMILY)
+		return NL_OK;
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, CTRL_ATTR_MAX, NULL) < 0 ||
+	    !tb[CTRL_ATTR_FAMILY_NAME])
+		return NL_OK;
+	l->ret = l->cb(nla_get_string(tb[CTRL_ATTR_FAMILY_NAME]), g->cmd == CTRL_CMD_NEWFAMILY,
+		       l->arg);
+	return l->ret ? NL_STOP : NL_OK;
+}
+
+int nlc_ctrl_open(struct nlc *c)
+{
+	int grp, err;
+
+	err = nlc_open(c, "nlctrl");
+	if (err)
+		return err;
+	grp = genl_ctrl_resolve_grp(c->sk, "nlctrl", "notify");
+	if (grp < 0) {
+		nlc_close(c);
+		return -ENOENT;
 	}
-	return l.ret > 0 ? 0 : l.ret;
+	nl_socket_disable_seq_check(c->sk);
+	err = nl_socket_add_membership(c->sk, grp);
+	if (err < 0) {
+		nlc_close(c);
+		return nlc_errno(err);
+	}
+	return 0;
+}
+
+int nlc_ctrl_events(struct nlc *c, nlc_family_cb cb, void *arg)
+{
+	struct nlc_ctrl l = { .cb = cb, .arg = arg };
+
+	return nlc_recv_with(c, nlc_ctrl_cb, &l, &l.ret);
+}
+
+void nlc_parse_params(const struct nlattr *nest, uint32_t *vals, uint32_t *present)
+{
+	struct nlattr *a;
+	int rem;
+
+	memset(vals, 0, (PVLOCK_P_MAX + 1) * sizeof(*vals));
+	*present = 0;
+	if (!nest)
+		return;
+	nla_for_each_nested(a, (struct nlattr *)nest, rem) {
+		const struct pvlock_param_spec *s = pvlock_param_spec(nla_type(a));
+
+		if (!s)
+			continue;
+		if (s->type == PVLOCK_PT_BOOL && nla_len(a) >= 1)
+			vals[s->attr] = nla_get_u8(a);
+		else if (s->type == PVLOCK_PT_U32 && nla_len(a) >= 4)
+			vals[s->attr] = nla_get_u32(a);
+		else
+			continue;
+		*present |= 1u << s->attr;
+	}
+}
+
+int nlc_put_params(struct nl_msg *msg, const uint32_t *vals, uint32_t present)
+{
+	struct nlattr *nest = nla_nest_start(msg, PVLOCK_A_PARAMS);
+	uint32_t a;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (a = 1; a <= PVLOCK_P_MAX; a++) {
+		const struct pvlock_param_spec *s = pvlock_param_spec(a);
+		int err;
+
+		if (!s || !(present & (1u << a)))
+			continue;
+		err = s->type == PVLOCK_PT_BOOL ? nla_put_u8(msg, a, !!vals[a]) :
+						  nla_put_u32(msg, a, vals[a]);
+		if (err < 0)
+			return -EMSGSIZE;
+	}
+	nla_nest_end(msg, nest);
+	return 0;
 }
 
 void nlc_parse_counters(const struct nlattr *nest, uint64_t *vals, unsigned int n)

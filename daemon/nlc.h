@@ -41,6 +41,31 @@ int nlc_request(struct nlc *c, struct nl_msg *msg, nlc_msg_cb cb, void *arg);
 /* Join the "events" group and call @cb for each event until it returns non-zero. */
 int nlc_listen(struct nlc *c, nlc_msg_cb cb, void *arg);
 
+/*
+ * The same in pieces, for callers that poll several sockets: join the
+ * group once, then call nlc_events() whenever nlc_fd() is readable. It
+ * returns 0, the first non-zero value of @cb, or a negative errno.
+ */
+int nlc_subscribe(struct nlc *c);
+int nlc_fd(const struct nlc *c);
+int nlc_events(struct nlc *c, nlc_msg_cb cb, void *arg);
+
+/*
+ * Family arrivals and departures (the "nlctrl" family's "notify" group),
+ * so that a listener learns that a module was unloaded or loaded again.
+ * @cb gets the family name and whether it appeared (true) or went away.
+ */
+typedef int (*nlc_family_cb)(const char *family, bool added, void *arg);
+int nlc_ctrl_open(struct nlc *c);
+int nlc_ctrl_events(struct nlc *c, nlc_family_cb cb, void *arg);
+
+/*
+ * Parameters nest <-> value array indexed by PVLOCK_P_*, typed by the spec
+ * in params.h; @present has bit (1 << attr) for each value.
+ */
+void nlc_parse_params(const struct nlattr *nest, uint32_t *vals, uint32_t *present);
+int nlc_put_params(struct nl_msg *msg, const uint32_t *vals, uint32_t present);
+
 /* Parse a nest of u64 counters into vals[0..n-1] (index = attribute type). */
 void nlc_parse_counters(const struct nlattr *nest, uint64_t *vals, unsigned int n);
 

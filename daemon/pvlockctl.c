@@ -9,9 +9,11 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <pvlock/names.h>
 #include <pvlock/version.h>
@@ -19,6 +21,7 @@
 #include "ctl.h"
 #include "nlc.h"
 #include "out.h"
+#include "query.h"
 
 struct ctl_opts ctl_opts;
 
@@ -27,7 +30,23 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: pvlockctl [OPTIONS] OBJECT { COMMAND | help }\n"
 		"\n"
-		"OBJECT := { status }\n"
+		"  status                          modules, versions, ABI, handshake, livepatch\n"
+		"  vm list | vm show VM            VMs on this host (pvlock_host)\n"
+		"  stats [VM] [--once|--log] [-d SECS] [-n COUNT] [--per-cpu] [--all]\n"
+		"        [--sort rate|total|name] [--bpf]\n"
+		"                                  counters, totals and rates per second\n"
+		"  locks [--top N]                 most contended locks (pvlock_guest)\n"
+		"  get [vm VM] [NAME...]           parameters, global or per VM\n"
+		"  set [vm VM] [--pin] NAME VALUE...\n"
+		"                                  change parameters (CAP_NET_ADMIN)\n"
+		"  reset [vm VM]                   zero the counters (CAP_NET_ADMIN)\n"
+		"  monitor [-n COUNT] [-t SECS]    events as lines (JSON lines with -j)\n"
+		"  unload [-t SECS]                disable pvlock_guest's livepatch, remove it\n"
+		"\n"
+		"VM is a VM name or id (pvlockctl vm list). Parameters:\n"
+		"  pvlock_guest: mode threshold min max yield force_queue (host_threshold: read-only)\n"
+		"  pvlock_host:  threshold min max budget cross_vm cross_budget pinned\n"
+		"                (global only: period_ms prio_boost)\n"
 		"\n"
 		"OPTIONS:\n"
 		"  -j, --json       JSON output\n"
@@ -37,7 +56,8 @@ static void usage(FILE *f)
 		"  -V, --version    print the version and exit\n"
 		"  -h, --help       this text\n"
 		"\n"
-		"Exit status: 0 success, 1 failure, 2 usage error.\n");
+		"Exit status: 0 success, 1 failure, 2 usage error (nothing was sent).\n"
+		"See pvlockctl(8).\n");
 }
 
 int ctl_usage_error(const char *fmt, const char *arg)
@@ -65,13 +85,108 @@ int ctl_request_error(const struct nlc *c, const char *what, int err)
 	if (err == -EPERM)
 		fprintf(stderr, "pvlockctl: %s: permission denied (changing %s needs CAP_NET_ADMIN)\n",
 			what, c->family);
+	else if (err == -ENOENT && !c->ext_msg[0])
+		fprintf(stderr, "pvlockctl: %s: %s is gone (module unloaded?)\n", what, c->family);
 	else
 		fprintf(stderr, "pvlockctl: %s: %s\n", what, nlc_strerror(c, err));
 	return CTL_EXIT_FAIL;
 }
 
+bool ctl_is_host(const struct nlc *c)
+{
+	return !strcmp(c->family, PVLOCK_HOST_GENL_NAME);
+}
+
+int ctl_open(struct nlc *c, bool host_only)
+{
+	unsigned int fam = ctl_opts.families;
+	int err;
+
+	if (fam == CTL_GUEST && host_only) {
+		fprintf(stderr, "pvlockctl: VMs are a host matter: drop -G\n");
+		return -EINVAL;
+	}
+	if (fam & CTL_HOST) {
+		err = nlc_open(c, PVLOCK_HOST_GENL_NAME);
+		if (!err || err != -ENOENT || fam == CTL_HOST || host_only) {
+			if (err)
+				ctl_family_error(PVLOCK_HOST_GENL_NAME, err);
+			return err;
+		}
+	}
+	err = nlc_open(c, PVLOCK_GUEST_GENL_NAME);
+	if (err == -ENOENT && fam != CTL_GUEST)
+		fprintf(stderr, "pvlockctl: neither pvlock_guest nor pvlock_host is loaded "
+			"(netlink families not found)\n");
+	else if (err)
+		ctl_family_error(PVLOCK_GUEST_GENL_NAME, err);
+	return err;
+}
+
+int ctl_find_vm(struct nlc *c, const char *sel, struct pv_vm *out)
+{
+	const struct pv_vm *vm;
+	struct pv_vms vms;
+	size_t i;
+	int err;
+
+	err = pv_get_vms(c, &vms);
+	if (err) {
+		ctl_request_error(c, "listing VMs", err);
+		return err;
+	}
+	err = pv_find_vm(&vms, sel, &vm);
+	if (err == -ENOENT) {
+		fprintf(stderr, "pvlockctl: no VM '%s' on this host (%zu VMs; pvlockctl vm list "
+			"shows them)\n", sel, vms.n);
+	} else if (err == -EEXIST) {
+		fprintf(stderr, "pvlockctl: VM name '%s' is ambiguous: use one of the ids", sel);
+		for (i = 0; i < vms.n; i++)
+			if (!strcmp(vms.vm[i].name, sel))
+				fprintf(stderr, " %u", vms.vm[i].id);
+		fprintf(stderr, "\n");
+	} else {
+		*out = *vm;
+	}
+	pv_vms_free(&vms);
+	return err;
+}
+
+volatile int ctl_stop;
+
+static void ctl_on_signal(int sig)
+{
+	(void)sig;
+	ctl_stop = 1;
+}
+
+void ctl_catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = ctl_on_signal };
+
+	/* no SA_RESTART: a blocking poll or read returns EINTR and the loop ends */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+uint64_t ctl_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 static const struct ctl_cmd ctl_objects[] = {
 	{ "status", ctl_status },
+	{ "vm", ctl_vm },
+	{ "stats", ctl_stats },
+	{ "locks", ctl_locks },
+	{ "get", ctl_get },
+	{ "set", ctl_set },
+	{ "reset", ctl_reset },
+	{ "monitor", ctl_monitor },
+	{ "unload", ctl_unload },
 };
 
 static int ctl_help(void)

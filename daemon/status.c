@@ -12,6 +12,15 @@
 #include "ctl.h"
 #include "nlc.h"
 #include "out.h"
+#include "query.h"
+
+static void print_params_nest(const struct nlattr *nest)
+{
+	struct pv_params p;
+
+	nlc_parse_params(nest, p.val, &p.present);
+	ctl_print_params(&p, ~0u, false);
+}
 
 static uint32_t get_u32(struct nlattr **tb, int a)
 {
@@ -34,39 +43,6 @@ static void print_features(const char *key, const char *label, uint32_t f)
 		out_text(" none");
 	out_text("\n");
 	out_close_array();
-}
-
-/* Print the parameters nest with names from the spec table. */
-void ctl_print_params(const struct nlattr *nest)
-{
-	struct nlattr *a;
-	int rem;
-
-	out_open_object("params");
-	out_text("  %-14s", "params");
-	if (nest) {
-		nla_for_each_nested(a, (struct nlattr *)nest, rem) {
-			const struct pvlock_param_spec *s = pvlock_param_spec(nla_type(a));
-			char fmt[64];
-			uint32_t v;
-
-			if (!s)
-				continue;
-			v = s->type == PVLOCK_PT_BOOL ? nla_get_u8(a) : nla_get_u32(a);
-			if (s->attr == PVLOCK_P_MODE) {
-				snprintf(fmt, sizeof(fmt), " %s=%%s", s->name);
-				out_str(s->name, fmt, PVLOCK_NAME(pvlock_mode_names, v));
-			} else if (s->type == PVLOCK_PT_BOOL) {
-				snprintf(fmt, sizeof(fmt), " %s=%%s", s->name);
-				out_bool(s->name, fmt, v);
-			} else {
-				snprintf(fmt, sizeof(fmt), " %s=%%llu", s->name);
-				out_u64(s->name, fmt, v);
-			}
-		}
-	}
-	out_text("\n");
-	out_close_object();
 }
 
 static int print_guest(struct nlattr **tb, void *arg)
@@ -92,7 +68,7 @@ static int print_guest(struct nlattr **tb, void *arg)
 	out_u64("cpus", "  cpus           %llu", get_u32(tb, PVLOCK_A_NR_CPUS));
 	out_u64("registered", " (%llu registered with the host)\n",
 		get_u32(tb, PVLOCK_A_NR_REGISTERED));
-	ctl_print_params(tb[PVLOCK_A_PARAMS]);
+	print_params_nest(tb[PVLOCK_A_PARAMS]);
 	out_close_object();
 	return 0;
 }
@@ -131,7 +107,7 @@ static int print_host(struct nlattr **tb, void *arg)
 	if (tb[PVLOCK_A_OVERCOMMIT])
 		out_u64("overcommit_pct", "  overcommit     %llu%%\n",
 			get_u32(tb, PVLOCK_A_OVERCOMMIT));
-	ctl_print_params(tb[PVLOCK_A_PARAMS]);
+	print_params_nest(tb[PVLOCK_A_PARAMS]);
 	out_close_object();
 	return 0;
 }

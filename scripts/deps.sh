@@ -7,6 +7,8 @@
 PKGS=(
 	gcc make pkg-config libc6-dev libelf-dev bc flex bison dwarves	# modules
 	libnl-genl-3-dev libjson-c-dev					# daemon
+	libinih-dev libmicrohttpd-dev libsystemd-dev libbpf-dev		# pvlockd
+	clang llvm bpftool						# BPF observer
 	libcmocka-dev							# unit tests
 	qemu-system-x86 seabios busybox-static cpio kmod jq		# QEMU tests
 	debootstrap xz-utils zstd ca-certificates curl			# kernel fetching
