@@ -9,6 +9,7 @@
  *   pvlock-query guest-locks            most contended locks, JSON array
  *   pvlock-query guest-set NAME=VALUE…  SET_PARAMS (names from params.h)
  *   pvlock-query guest-reset            RESET_STATS
+ *   pvlock-query host-stats [VM_ID]     per-VM counters, JSON array (GET_STATS dump)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -54,6 +55,25 @@ static int print_lock(struct nlattr **tb, void *arg)
 	       (unsigned long long)(l[PVLOCK_L_CONTENDED] ? nla_get_u64(l[PVLOCK_L_CONTENDED]) : 0),
 	       (unsigned long long)(l[PVLOCK_L_WAIT_NS] ? nla_get_u64(l[PVLOCK_L_WAIT_NS]) : 0),
 	       (unsigned long long)(l[PVLOCK_L_WAIT_MAX_NS] ? nla_get_u64(l[PVLOCK_L_WAIT_MAX_NS]) : 0));
+	*first = 0;
+	return 0;
+}
+
+static int print_host_stats(struct nlattr **tb, void *arg)
+{
+	uint64_t c[__PVLOCK_HS_LAST];
+	int *first = arg;
+	unsigned int i;
+
+	nlc_parse_counters(tb[PVLOCK_A_STATS], c, __PVLOCK_HS_LAST);
+	printf("%s{\"vm_id\":%u,", *first ? "" : ",",
+	       tb[PVLOCK_A_VM_ID] ? nla_get_u32(tb[PVLOCK_A_VM_ID]) : 0);
+	if (tb[PVLOCK_A_CPU])
+		printf("\"cpu\":%u,", nla_get_u32(tb[PVLOCK_A_CPU]));
+	for (i = 1; i < __PVLOCK_HS_LAST; i++)
+		printf("%s\"%s\":%llu", i > 1 ? "," : "", pvlock_host_stat_names[i],
+		       (unsigned long long)c[i]);
+	printf("}");
 	*first = 0;
 	return 0;
 }
@@ -104,8 +124,29 @@ int main(int argc, char **argv)
 	int err, first = 1;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: pvlock-query guest-stats [CPU] | guest-locks | guest-set N=V... | guest-reset\n");
+		fprintf(stderr, "usage: pvlock-query guest-stats [CPU] | guest-locks | guest-set N=V... | guest-reset | host-stats [VM_ID]\n");
 		return 2;
+	}
+	if (!strncmp(argv[1], "host-", 5)) {
+		err = nlc_open(&c, PVLOCK_HOST_GENL_NAME);
+		if (err) {
+			fprintf(stderr, "pvlock-query: %s: %s\n", PVLOCK_HOST_GENL_NAME, strerror(-err));
+			return 1;
+		}
+		if (strcmp(argv[1], "host-stats")) {
+			fprintf(stderr, "pvlock-query: unknown command %s\n", argv[1]);
+			return 2;
+		}
+		msg = nlc_msg(&c, PVLOCK_HOST_CMD_GET_STATS, true);
+		if (argc > 2)
+			nla_put_u32(msg, PVLOCK_A_VM_ID, atoi(argv[2]));
+		printf("[");
+		err = nlc_request(&c, msg, print_host_stats, &first);
+		printf("]\n");
+		if (err)
+			fprintf(stderr, "pvlock-query: %s: %s\n", argv[1], nlc_strerror(&c, err));
+		nlc_close(&c);
+		return err ? 1 : 0;
 	}
 	err = nlc_open(&c, PVLOCK_GUEST_GENL_NAME);
 	if (err) {
