@@ -44,11 +44,12 @@ bool ctl_is_host(const struct nlc *c);
 int ctl_find_vm(struct nlc *c, const char *sel, struct pv_vm *out);
 
 /*
- * Print @p's values in @only (bit per PVLOCK_P_*; ~0 for all) as
- * "name=value" on one line (status) or "name value" lines (get); JSON
- * object "params" either way.
+ * Print @p's values in @only (bit per PVLOCK_P_*; ~0 for all): a "params"
+ * line of name=value (status), "name value" lines (get), or name=value
+ * pairs ending the current line (monitor); JSON object "params" in all.
  */
-void ctl_print_params(const struct pv_params *p, uint32_t only, bool lines);
+enum ctl_params_style { CTL_PARAMS_STATUS, CTL_PARAMS_LINES, CTL_PARAMS_INLINE };
+void ctl_print_params(const struct pv_params *p, uint32_t only, enum ctl_params_style style);
 
 /* Seconds of CLOCK_MONOTONIC, and a sleep that a signal cuts short. */
 uint64_t ctl_now_ns(void);

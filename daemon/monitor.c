@@ -72,8 +72,7 @@ static int mon_event(struct nlattr **tb, void *arg)
 		struct pv_params p;
 
 		nlc_parse_params(tb[PVLOCK_A_PARAMS], p.val, &p.present);
-		out_text(" ");
-		ctl_print_params(&p, ~0u, false);
+		ctl_print_params(&p, ~0u, CTL_PARAMS_INLINE);
 	} else {
 		out_text("\n");
 	}

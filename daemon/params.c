@@ -16,13 +16,14 @@
 #include "pparse.h"
 #include "query.h"
 
-void ctl_print_params(const struct pv_params *p, uint32_t only, bool lines)
+void ctl_print_params(const struct pv_params *p, uint32_t only, enum ctl_params_style style)
 {
+	bool lines = style == CTL_PARAMS_LINES;
 	char fmt[64], val[64];
 	uint32_t a;
 
 	out_open_object("params");
-	if (!lines)
+	if (style == CTL_PARAMS_STATUS)
 		out_text("  %-14s", "params");
 	for (a = 1; a <= PVLOCK_P_MAX; a++) {
 		const struct pvlock_param_spec *s = pvlock_param_spec(a);
@@ -131,7 +132,7 @@ int ctl_get(int argc, char **argv)
 	}
 	out_open_object(NULL);
 	params_header(&x);
-	ctl_print_params(&p, only ? only : ~0u, true);
+	ctl_print_params(&p, only ? only : ~0u, CTL_PARAMS_LINES);
 	out_close_object();
 	nlc_close(&x.c);
 	return CTL_EXIT_OK;
@@ -193,7 +194,7 @@ int ctl_set(int argc, char **argv)
 	if (out_is_json()) {
 		out_open_object(NULL);
 		params_header(&x);
-		ctl_print_params(&cur, ~0u, true);
+		ctl_print_params(&cur, ~0u, CTL_PARAMS_LINES);
 		out_close_object();
 	}
 	nlc_close(&x.c);

@@ -19,7 +19,7 @@ static void print_params_nest(const struct nlattr *nest)
 	struct pv_params p;
 
 	nlc_parse_params(nest, p.val, &p.present);
-	ctl_print_params(&p, ~0u, false);
+	ctl_print_params(&p, ~0u, CTL_PARAMS_STATUS);
 }
 
 static uint32_t get_u32(struct nlattr **tb, int a)

@@ -70,7 +70,7 @@ static int vm_list(struct nlc *c)
 			 (unsigned long long)(s[PVLOCK_HS_ECS_PREEMPTIONS] +
 					      s[PVLOCK_HS_WAITER_PREEMPTIONS]),
 			 (unsigned long long)s[PVLOCK_HS_BUDGET_DENIED]);
-		ctl_print_params(&vm->params, ~0u, false);
+		ctl_print_params(&vm->params, ~0u, CTL_PARAMS_STATUS);
 		vm_stats(vm, false);
 		out_close_object();
 	}
@@ -103,7 +103,7 @@ static int vm_show(struct nlc *c, const char *sel)
 	} else {
 		out_text("  abi            no handshake yet (guest without pvlock_guest?)\n");
 	}
-	ctl_print_params(&vm.params, ~0u, false);
+	ctl_print_params(&vm.params, ~0u, CTL_PARAMS_STATUS);
 	out_text("  counters\n");
 	vm_stats(&vm, true);
 	out_close_object();

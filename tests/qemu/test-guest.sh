@@ -4,17 +4,19 @@
 # tools of this tree.
 #   GUEST_TESTS="basic lock reload kvm" which payloads (default: all); "kvm"
 #                                     runs L2 KVM guests in a TCG L1 without
-#                                     pvlock_host
+#                                     pvlock_host; daemon, daemon-bpf,
+#                                     daemon-l1: see tests/qemu/daemon-run.sh
 #   PVLOCK_LT_SECS=60                 locktorture seconds per lock type
 #   PVLOCK_RELOADS=20                 load/unload cycles
 . "$(dirname "$0")/../../scripts/lib.sh"
 . "$PVLOCK_ROOT/tests/qemu/common.sh"
+. "$PVLOCK_ROOT/tests/qemu/daemon-run.sh"
 
 RESULTS=${RESULTS:-$PVLOCK_ROOT/build/results/test-guest.txt}
 export RESULTS
 mkdir -p "$(dirname "$RESULTS")"
 : > "$RESULTS"
-GUEST_TESTS=${GUEST_TESTS:-basic lock reload kvm}
+GUEST_TESTS=${GUEST_TESTS:-basic lock reload kvm daemon daemon-bpf}
 LT_SECS=${PVLOCK_LT_SECS:-60}
 RELOADS=${PVLOCK_RELOADS:-20}
 prepare_tools
@@ -24,6 +26,7 @@ for kid in $TEST_KERNELS; do
 	prepare_locktorture "$kid"
 	KO_KLP_REPLACE=$("$PVLOCK_ROOT/scripts/build-testmod.sh" "$kid" klp_replace) || die "klp_replace"
 	for t in $GUEST_TESTS; do
+		case $t in daemon*) daemon_test "$t" "$kid" || rc=1; continue ;; esac
 		if [ "$t" = kvm ]; then
 			l2=$INITRD_DIR/guestkvm-l2-$kid.cpio.gz
 			l1=$INITRD_DIR/guestkvm-l1-$kid.cpio.gz

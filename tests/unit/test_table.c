@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The stats model and its three front ends: table, JSON (out.c), CSV. */
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <json-c/json.h>
+
+#include "out.h"
+#include "table.h"
+
+#define SEC 1000000000ull
+
+static char *buf;
+static size_t len;
+static FILE *mem;
+
+static void capture(bool json)
+{
+	mem = open_memstream(&buf, &len);
+	assert_non_null(mem);
+	out_init(mem, json, false);
+}
+
+static char *captured(void)
+{
+	fclose(mem);
+	return buf;
+}
+
+/* Two host snapshots one second apart: vm "a" (id 1) and "b" (id 2). */
+static void host_snaps(struct st_snap *p, struct st_snap *c)
+{
+	struct st_entity *e;
+
+	st_snap_init(p, ST_HOST, 10 * SEC);
+	e = st_add(p, "a", 1, 100, -1);
+	e->v[PVLOCK_HS_YIELDS] = 1000;
+	e->v[PVLOCK_HS_PREEMPTIONS] = 50;
+	e = st_add(p, "b", 2, 200, -1);
+	e->v[PVLOCK_HS_YIELDS] = 10;
+
+	st_snap_init(c, ST_HOST, 12 * SEC);
+	e = st_add(c, "b", 2, 200, -1);	/* order differs: matched by identity */
+	e->v[PVLOCK_HS_YIELDS] = 5010;
+	e = st_add(c, "a", 1, 100, -1);
+	e->v[PVLOCK_HS_YIELDS] = 1400;
+	e->v[PVLOCK_HS_PREEMPTIONS] = 40;	/* went back: a reset, no rate */
+	e = st_add(c, "new", 3, 300, -1);	/* no previous sample: no rate */
+	e->v[PVLOCK_HS_HELLO] = 1;
+}
+
+static const struct st_row *row(const struct st_view *v, const char *ent, const char *counter)
+{
+	const struct st_counters *sc = st_counters(v->cur->src);
+	size_t i;
+
+	for (i = 0; i < v->n; i++)
+		if (!strcmp(v->rows[i].e->name, ent) && !strcmp(sc->names[v->rows[i].idx], counter))
+			return &v->rows[i];
+	return NULL;
+}
+
+static void rates_and_order(void **state)
+{
+	struct st_snap p, c;
+	struct st_view v;
+	const struct st_row *r;
+
+	(void)state;
+	host_snaps(&p, &c);
+	assert_int_equal(st_view_build(&v, &c, &p, ST_SORT_RATE, false), 0);
+	assert_true(fabs(v.interval_s - 2.0) < 1e-9);
+	/* zero totals are left out of the table */
+	assert_int_equal(v.n, 4);
+	r = row(&v, "b", "yields");
+	assert_non_null(r);
+	assert_true(r->has_rate);
+	assert_true(fabs(r->rate - 2500.0) < 1e-9);
+	assert_ptr_equal(r, &v.rows[0]);	/* highest rate first */
+	r = row(&v, "a", "yields");
+	assert_true(r->has_rate && fabs(r->rate - 200.0) < 1e-9);
+	assert_false(row(&v, "a", "preemptions")->has_rate);
+	assert_false(row(&v, "new", "hello")->has_rate);
+	/* rows without a rate come after the ones with one */
+	assert_true(v.rows[2].has_rate == false && v.rows[3].has_rate == false);
+	st_view_free(&v);
+
+	assert_int_equal(st_view_build(&v, &c, &p, ST_SORT_TOTAL, true), 0);
+	assert_int_equal(v.n, 3 * (__PVLOCK_HS_LAST - 1));
+	assert_string_equal(v.rows[0].e->name, "b");
+	assert_int_equal(v.rows[0].total, 5010);
+	st_view_free(&v);
+
+	assert_int_equal(st_view_build(&v, &c, &p, ST_SORT_NAME, false), 0);
+	assert_string_equal(v.rows[0].e->name, "a");
+	assert_string_equal(v.rows[v.n - 1].e->name, "new");
+	st_view_free(&v);
+
+	/* no previous snapshot: totals only */
+	assert_int_equal(st_view_build(&v, &c, NULL, ST_SORT_RATE, false), 0);
+	assert_false(v.rows[0].has_rate);
+	st_view_free(&v);
+	st_snap_free(&p);
+	st_snap_free(&c);
+}
+
+static void gauges_and_availability(void **state)
+{
+	struct st_snap p, c;
+	struct st_entity *e;
+	struct st_view v;
+
+	(void)state;
+	st_snap_init(&p, ST_GUEST, SEC);
+	e = st_add(&p, "total", -1, -1, -1);
+	e->v[PVLOCK_GS_THRESHOLD] = 1024;
+	e->v[PVLOCK_GS_SLOWPATH] = 1;
+	st_snap_init(&c, ST_GUEST, 2 * SEC);
+	e = st_add(&c, "total", -1, -1, -1);
+	e->v[PVLOCK_GS_THRESHOLD] = 2048;
+	e->v[PVLOCK_GS_SLOWPATH] = 11;
+	assert_int_equal(st_view_build(&v, &c, &p, ST_SORT_RATE, false), 0);
+	/* a gauge has a level, not a rate */
+	assert_false(row(&v, "total", "threshold")->has_rate);
+	assert_true(row(&v, "total", "slowpath")->rate == 10.0);
+	st_view_free(&v);
+	st_snap_free(&p);
+	st_snap_free(&c);
+
+	/* BPF counters the kernel could not count are absent, not zero */
+	st_snap_init(&c, ST_BPF, SEC);
+	e = st_add(&c, "vm", -1, 42, -1);
+	e->avail &= ~(1ull << OBS_ON_SPIN);
+	e->v[OBS_EXIT_HLT] = 3;
+	st_note(&c, "on_spin: not counted");
+	assert_int_equal(st_view_build(&v, &c, NULL, ST_SORT_NAME, true), 0);
+	assert_null(row(&v, "vm", "on_spin"));
+	assert_non_null(row(&v, "vm", "hlt_exits"));
+	assert_int_equal(v.n, OBS_NR - 2);
+	st_view_free(&v);
+	st_snap_free(&c);
+}
+
+static void table_text(void **state)
+{
+	struct st_snap p, c;
+	struct st_view v;
+	char *t;
+
+	(void)state;
+	host_snaps(&p, &c);
+	st_note(&c, "a note for the reader");
+	assert_int_equal(st_view_build(&v, &c, &p, ST_SORT_RATE, false), 0);
+	capture(false);
+	st_print(&v);
+	out_flush();
+	t = captured();
+	assert_non_null(strstr(t, "source: pvlock_host: pvlock_host module counters"));
+	assert_non_null(strstr(t, "interval: 2.00 s\n"));
+	assert_non_null(strstr(t, "note: a note for the reader\n"));
+	assert_non_null(strstr(t, "\nVM        EVENT                             TOTAL         RATE/s\n"));
+	assert_non_null(strstr(t, "\nb         yields                             5010         2500.0\n"));
+	assert_non_null(strstr(t, "\na         preemptions                          40              -\n"));
+	free(t);
+	st_view_free(&v);
+	st_snap_free(&c);
+
+	/* nothing to show says so */
+	st_snap_init(&c, ST_HOST, SEC);
+	assert_int_equal(st_view_build(&v, &c, NULL, ST_SORT_RATE, false), 0);
+	capture(false);
+	st_print(&v);
+	out_flush();
+	t = captured();
+	assert_non_null(strstr(t, "(no events: nothing to show)"));
+	free(t);
+	st_view_free(&v);
+	st_snap_free(&c);
+	st_snap_free(&p);
+}
+
+static void table_json(void **state)
+{
+	struct st_snap p, c;
+	struct st_view v;
+	json_object *o, *rows, *r, *x;
+	char *t;
+	size_t i;
+	bool found = false;
+
+	(void)state;
+	host_snaps(&p, &c);
+	assert_int_equal(st_view_build(&v, &c, &p, ST_SORT_RATE, true), 0);
+	capture(true);
+	st_print(&v);
+	t = captured();
+	o = json_tokener_parse(t);
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "source", &x));
+	assert_string_equal(json_object_get_string(x), "pvlock_host");
+	assert_true(json_object_object_get_ex(o, "interval_s", &x));
+	assert_true(json_object_get_double(x) == 2.0);
+	assert_true(json_object_object_get_ex(o, "rows", &rows));
+	assert_int_equal(json_object_array_length(rows), v.n);
+	for (i = 0; i < json_object_array_length(rows); i++) {
+		r = json_object_array_get_idx(rows, i);
+		json_object_object_get_ex(r, "entity", &x);
+		if (strcmp(json_object_get_string(x), "a"))
+			continue;
+		json_object_object_get_ex(r, "counter", &x);
+		if (!strcmp(json_object_get_string(x), "preemptions")) {
+			/* no rate is null, not 0 */
+			assert_true(json_object_object_get_ex(r, "rate", &x));
+			assert_null(x);
+			json_object_object_get_ex(r, "total", &x);
+			assert_int_equal(json_object_get_uint64(x), 40);
+			json_object_object_get_ex(r, "vm_id", &x);
+			assert_int_equal(json_object_get_int(x), 1);
+			json_object_object_get_ex(r, "pid", &x);
+			assert_int_equal(json_object_get_int(x), 100);
+			assert_false(json_object_object_get_ex(r, "cpu", &x));
+			found = true;
+		}
+	}
+	assert_true(found);
+	json_object_put(o);
+	free(t);
+	st_view_free(&v);
+	st_snap_free(&p);
+	st_snap_free(&c);
+}
+
+static void csv(void **state)
+{
+	struct st_snap p, c;
+	struct st_entity *e;
+	struct st_view v;
+	char *t;
+
+	(void)state;
+	st_snap_init(&p, ST_HOST, SEC);
+	e = st_add(&p, "web,\"prod\"", 4, 9, 1);
+	e->v[PVLOCK_HS_YIELDS] = 1;
+	st_snap_init(&c, ST_HOST, 3 * SEC);
+	e = st_add(&c, "web,\"prod\"", 4, 9, 1);
+	e->v[PVLOCK_HS_YIELDS] = 5;
+	e = st_add(&c, "x", 5, 10, -1);
+	e->v[PVLOCK_HS_HALTS] = 7;
+	assert_int_equal(st_view_build(&v, &c, &p, ST_SORT_NAME, false), 0);
+	mem = open_memstream(&buf, &len);
+	st_csv_header(mem);
+	st_csv_rows(mem, &v, 2.5);
+	t = captured();
+	/* RFC 4180 quoting; empty fields where an id does not apply */
+	assert_string_equal(t, "time_s,source,entity,vm_id,pid,cpu,counter,total,rate\n"
+			       "2.500,pvlock_host,\"web,\"\"prod\"\"\",4,9,1,yields,5,2.000\n"
+			       "2.500,pvlock_host,x,5,10,,halts,7,\n");
+	free(t);
+	st_view_free(&v);
+	st_snap_free(&p);
+	st_snap_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(rates_and_order),
+		cmocka_unit_test(gauges_and_availability),
+		cmocka_unit_test(table_text),
+		cmocka_unit_test(table_json),
+		cmocka_unit_test(csv),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
