@@ -5,6 +5,16 @@ PVLOCK_ROOT := $(CURDIR)
 KDIR        ?= /lib/modules/$(shell uname -r)/build
 export PVLOCK_CACHE ?= $(HOME)/.cache/pvlock
 
+# make install: DESTDIR for staging, PREFIX for the layout
+VERSION     := $(shell sed -n 's/.*PVLOCK_VERSION[^"]*"\(.*\)".*/\1/p' include/pvlock/version.h)
+PREFIX      ?= /usr/local
+SBINDIR     ?= $(PREFIX)/sbin
+DATADIR     ?= $(PREFIX)/share
+MANDIR      ?= $(DATADIR)/man
+COMPDIR     ?= $(DATADIR)/bash-completion/completions
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR  ?= /etc
+
 .DEFAULT_GOAL := modules
 
 help:
@@ -20,9 +30,14 @@ help:
 	@echo '  test-nested  L1 (TCG, -cpu max) with kvm_amd + pvlock_host, L2 KVM guests'
 	@echo '  test         all of the above, timed per stage: what CI runs'
 	@echo '  demo         the main job: boot the nested setup and show pvlock at work'
+	@echo '  install      modules (for KDIR), pvlockctl, pvlockd, man pages, systemd'
+	@echo '               unit, bash completion, example config; honours DESTDIR, PREFIX'
+	@echo '  install-daemon  the same without the modules'
+	@echo '  dkms-src     the module sources for DKMS in $$DESTDIR/usr/src/pvlock-$(VERSION)'
 	@echo '  clean        remove build outputs (the kernel cache stays)'
 	@echo 'Variables: KDIR=, PVLOCK_CACHE= (default ~/.cache/pvlock),'
-	@echo '           TEST_KERNELS="6.1-bookworm 6.12-bookworm" for the QEMU tests.'
+	@echo '           TEST_KERNELS="6.1-bookworm 6.12-bookworm" for the QEMU tests,'
+	@echo '           DESTDIR=, PREFIX= (default /usr/local), SYSCONFDIR= (default /etc).'
 
 modules:
 	@if [ ! -d "$(KDIR)" ]; then \
@@ -58,8 +73,37 @@ test:
 demo: deps
 	@scripts/demo.sh
 
+install: install-modules install-daemon
+
+install-modules: modules
+	$(MAKE) -C $(KDIR) M=$(PVLOCK_ROOT) PVLOCK_ROOT=$(PVLOCK_ROOT) \
+		INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=extra/pvlock modules_install
+
+install-daemon: daemon
+	install -D -m 0755 build/daemon/pvlockctl $(DESTDIR)$(SBINDIR)/pvlockctl
+	install -D -m 0755 build/daemon/pvlockd $(DESTDIR)$(SBINDIR)/pvlockd
+	install -D -m 0644 daemon/man/pvlockctl.8 $(DESTDIR)$(MANDIR)/man8/pvlockctl.8
+	install -D -m 0644 daemon/man/pvlockd.8 $(DESTDIR)$(MANDIR)/man8/pvlockd.8
+	install -D -m 0644 daemon/dist/pvlockctl.bash $(DESTDIR)$(COMPDIR)/pvlockctl
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' daemon/dist/pvlockd.service.in > $(DESTDIR)$(UNITDIR)/pvlockd.service
+	install -D -m 0644 daemon/pvlockd.conf $(DESTDIR)$(DATADIR)/doc/pvlock/pvlockd.conf.example
+	@# the live file only where there is none: an upgrade keeps the operator's
+	test -e $(DESTDIR)$(SYSCONFDIR)/pvlock/pvlockd.conf || \
+		install -D -m 0644 daemon/pvlockd.conf $(DESTDIR)$(SYSCONFDIR)/pvlock/pvlockd.conf
+
+dkms-src:
+	@grep -q '^PACKAGE_VERSION="$(VERSION)"$$' dkms.conf || \
+		{ echo "dkms.conf: PACKAGE_VERSION is not $(VERSION) (include/pvlock/version.h)"; exit 1; }
+	install -d $(DESTDIR)/usr/src/pvlock-$(VERSION)
+	cp -r Kbuild dkms.conf guest-mod host-mod include $(DESTDIR)/usr/src/pvlock-$(VERSION)/
+	@# sources only, whatever a local build left next to them
+	find $(DESTDIR)/usr/src/pvlock-$(VERSION) \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
+		-o -name '*.mod.c' -o -name '.*.cmd' -o -name '*.symvers' -o -name modules.order \) -delete
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(PVLOCK_ROOT) PVLOCK_ROOT=$(PVLOCK_ROOT) clean 2>/dev/null
 	rm -rf build
 
-.PHONY: help modules daemon deps check matrix test-guest test-nested test demo clean
+.PHONY: help modules daemon deps check matrix test-guest test-nested test demo clean \
+	install install-modules install-daemon dkms-src

@@ -25,6 +25,41 @@
 
 struct ctl_opts ctl_opts;
 
+/* The settable names per target, from the spec: help text and completion agree with it. */
+static void ctl_param_names(FILE *f)
+{
+	char names[256];
+
+	fprintf(f, "  pvlock_guest:         %s\n", pp_names(PP_GUEST, true, names, sizeof(names)));
+	fprintf(f, "  pvlock_host, global:  %s\n", pp_names(PP_HOST_GLOBAL, true, names,
+							 sizeof(names)));
+	fprintf(f, "  pvlock_host, per VM:  %s\n", pp_names(PP_HOST_VM, true, names, sizeof(names)));
+}
+
+/* Every parameter: where it can be set and what it takes. */
+static int ctl_help_params(void)
+{
+	static const enum pp_target targets[] = { PP_GUEST, PP_HOST_GLOBAL, PP_HOST_VM };
+	char range[96];
+	uint32_t a;
+	size_t i;
+
+	printf("%-16s %-6s %-6s %-6s %s\n", "NAME", "GUEST", "HOST", "PER-VM", "VALUES");
+	for (a = 1; a <= PVLOCK_P_MAX; a++) {
+		const struct pvlock_param_spec *s = pvlock_param_spec(a);
+
+		if (!s)
+			continue;
+		printf("%-16s", s->name);
+		for (i = 0; i < PVLOCK_ARRAY_SIZE(targets); i++)
+			printf(" %-6s", pp_settable(s, targets[i]) ? "set" :
+			       pp_reported(s, targets[i]) ? "read" : "-");
+		printf(" %s%s\n", pp_range(s, PP_GUEST, range, sizeof(range)),
+		       s->flags & PVLOCK_PF_HOST_ZERO_OK ? "; on the host also 0 (no hint)" : "");
+	}
+	return CTL_EXIT_OK;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -43,10 +78,10 @@ static void usage(FILE *f)
 		"  monitor [-n COUNT] [-t SECS]    events as lines (JSON lines with -j)\n"
 		"  unload [-t SECS]                disable pvlock_guest's livepatch, remove it\n"
 		"\n"
-		"VM is a VM name or id (pvlockctl vm list). Parameters:\n"
-		"  pvlock_guest: mode threshold min max yield force_queue (host_threshold: read-only)\n"
-		"  pvlock_host:  threshold min max budget cross_vm cross_budget pinned\n"
-		"                (global only: period_ms prio_boost)\n"
+		"VM is a VM name or id (pvlockctl vm list). Parameters (pvlockctl help params\n"
+		"lists their values):\n");
+	ctl_param_names(f);
+	fprintf(f,
 		"\n"
 		"OPTIONS:\n"
 		"  -j, --json       JSON output\n"
@@ -189,8 +224,12 @@ static const struct ctl_cmd ctl_objects[] = {
 	{ "unload", ctl_unload },
 };
 
-static int ctl_help(void)
+static int ctl_help(int argc, char **argv)
 {
+	if (argc > 0 && !strcmp(argv[0], "params"))
+		return ctl_help_params();
+	if (argc > 0)
+		return ctl_usage_error("help: nothing known about '%s' (help, help params)", argv[0]);
 	usage(stdout);
 	return CTL_EXIT_OK;
 }
@@ -229,7 +268,7 @@ int main(int argc, char **argv)
 			printf("pvlockctl %s (ABI %d)\n", PVLOCK_VERSION, PVLOCK_ABI_VERSION);
 			return CTL_EXIT_OK;
 		case 'h':
-			return ctl_help();
+			return ctl_help(0, NULL);
 		default:
 			fprintf(stderr, "Try 'pvlockctl help'.\n");
 			return CTL_EXIT_USAGE;
@@ -241,7 +280,7 @@ int main(int argc, char **argv)
 	}
 	obj = argv[optind];
 	if (!strcmp(obj, "help"))
-		return ctl_help();
+		return ctl_help(argc - optind - 1, argv + optind + 1);
 	out_init(stdout, ctl_opts.json, ctl_opts.pretty);
 	for (i = 0; i < PVLOCK_ARRAY_SIZE(ctl_objects); i++)
 		if (!strcmp(obj, ctl_objects[i].name))

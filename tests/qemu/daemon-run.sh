@@ -21,7 +21,9 @@ daemon_tools() {
 	PVLOCKD=$PVLOCK_ROOT/build/daemon/pvlockd
 	PVLOCK_FUZZ=$PVLOCK_ROOT/build/tools/pvlock-fuzz
 	PROMCHECK=$PVLOCK_ROOT/build/tools/promcheck
-	[ -x "$PVLOCKD" ] && [ -x "$PVLOCK_FUZZ" ] && [ -x "$PROMCHECK" ] || die "daemon test tools missing"
+	NOTIFY_LISTEN=$PVLOCK_ROOT/build/tools/notify-listen
+	[ -x "$PVLOCKD" ] && [ -x "$PVLOCK_FUZZ" ] && [ -x "$PROMCHECK" ] && [ -x "$NOTIFY_LISTEN" ] ||
+		die "daemon test tools missing"
 }
 
 # The L2 image: pvlock_guest, locktorture, pvlockctl and pvlock-query.
@@ -39,7 +41,7 @@ daemon_l1_initrd() {	# OUT KID PAYLOAD L2
 		-f "$KO_HOST=/pvlock/pvlock_host.ko" \
 		-f "$PVLOCK_ROOT/daemon/pvlockd.conf=/etc/pvlock/pvlockd.conf.example" \
 		-b "$PVLOCKCTL" -b "$PVLOCKD" -b "$PVLOCK_FUZZ" -b "$PROMCHECK" -b "$PVLOCK_QUERY" \
-		-b /usr/bin/jq || die "L1 initramfs"
+		-b "$NOTIFY_LISTEN" -b /usr/bin/jq || die "L1 initramfs"
 }
 
 daemon_test() {

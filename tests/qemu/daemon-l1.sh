@@ -1,0 +1,186 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# L1 under TCG with kvm_amd, pvlock_host and pvlockd tuning. Needs the real
+# pvlock_host (VM list, per-VM stats and params, hints to guests, events).
+#  1. L2 "a" alone (2 vCPUs on L1's 2 pCPUs), then L2 "b" too (200%);
+#     "b" is pinned at threshold 8192 as soon as it appears.
+#  2. pvlockd must change a's threshold (the hint a's guest reads back as
+#     host_threshold, sampled inside L2 by daemon-l2.sh) when the
+#     overcommit rises, and never touch b's.
+#  3. pvlockctl -j stats matches pvlock_host's counters (pvlock-query);
+#     the metrics endpoint passes the strict checker with both VMs.
+#  4. Events (params, vm-gone); the fuzzer with VMs present (pvlockd
+#     stopped first so that every parameter must read back unchanged).
+. /lib/pvtest.sh
+
+nobody() { su -s /bin/sh nobody -c "$*"; }
+wait_for() {
+	_s=$1
+	shift
+	while [ "$_s" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 1
+		_s=$((_s - 1))
+	done
+	return 1
+}
+vm_field() {	# vm_field VM JQ-PATH: from pvlockctl -j vm show
+	pvlockctl -j vm show "$1" 2>/dev/null | jq -r "$2"
+}
+registered() {	# registered VM N: VM has N vCPUs registered
+	[ "$(vm_field "$1" .registered)" = "$2" ]
+}
+
+check load-kvm load_kmods
+[ -c /dev/kvm ] && pass dev-kvm || fail dev-kvm "no /dev/kvm"
+check insmod-host insmod /pvlock/pvlock_host.ko
+mkdir -p /run/pvlock /etc/pvlock
+cat > /etc/pvlock/pvlockd.conf <<EOC
+[tune]
+period_ms = 1000
+min = 256
+max = 32768
+[metrics]
+listen = 127.0.0.1:9583
+textfile = /run/pvlock/pvlock.prom
+[log]
+level = debug
+EOC
+pvlockd > /tmp/pvlockd.log 2>&1 &
+dpid=$!
+
+# --- 1. one VM -----------------------------------------------------------------
+PVLOCK_L2_APPEND=PVLOCK_L2_SECS=110
+run_l2 a 2 256 300 /boot/l2.cpio.gz
+if wait_for 90 registered a 2; then
+	pass vm-a-registered "$(pvlockctl vm list | tail -n +2 | tr -s ' ')"
+else
+	fail vm-a-registered "$(pvlockctl vm list 2>&1 | tr '\n' '|')"
+fi
+sleep 10
+th_a1=$(vm_field a .params.threshold)
+oc1=$(pvlockctl -j -H status | jq -r .host.overcommit_pct)
+info "phase 1 (a alone): overcommit ${oc1}%, a threshold $th_a1"
+
+# --- 2. a second VM, pinned ----------------------------------------------------
+run_l2 b 2 256 300 /boot/l2.cpio.gz
+wait_for 90 sh -c 'pvlockctl -j vm list | jq -e "[.[] | select(.name == \"b\")] | length == 1"'
+check pin-b pvlockctl set vm b threshold 8192 --pin
+js=$(pvlockctl -j get vm b)
+if echo "$js" | jq -e '.vm.name == "b" and .params.threshold == 8192 and .params.pinned == ["threshold"]' >/dev/null; then
+	pass pin-b-reads-back
+else
+	fail pin-b-reads-back "$js"
+fi
+wait_for 90 registered b 2 || fail vm-b-registered "$(pvlockctl vm list 2>&1 | tr '\n' '|')"
+b_moved=0
+i=0
+while [ $i -lt 30 ]; do
+	[ "$(vm_field b .params.threshold)" = 8192 ] || b_moved=1
+	sleep 1
+	i=$((i + 1))
+done
+th_a2=$(vm_field a .params.threshold)
+oc2=$(pvlockctl -j -H status | jq -r .host.overcommit_pct)
+info "phase 2 (a and b): overcommit ${oc2}%, a threshold $th_a2"
+grep 'vm a ' /tmp/pvlockd.log | sed 's/^/PVLOCK-SHOW [pvlockd] /'
+# the overcommit cap alone gives max * 100 / overcommit; LHP may cut further
+if [ "$oc2" -gt 100 ] && [ "$th_a2" -gt 0 ] && [ "$th_a2" -le $((32768 * 100 / oc2 + 1)) ] &&
+	[ "$th_a2" != "$th_a1" ] && grep -q 'vm a (id [0-9]*): threshold' /tmp/pvlockd.log; then
+	pass pvlockd-tunes-a "phase 1: ${oc1}% -> $th_a1; phase 2: ${oc2}% -> $th_a2"
+else
+	fail pvlockd-tunes-a "phase 1: ${oc1}% -> $th_a1; phase 2: ${oc2}% -> $th_a2"
+fi
+if [ $b_moved = 0 ] && ! grep -q 'vm b (id [0-9]*): threshold' /tmp/pvlockd.log; then
+	pass pvlockd-leaves-pinned-b
+else
+	fail pvlockd-leaves-pinned-b "moved=$b_moved $(grep 'vm b ' /tmp/pvlockd.log | tr '\n' '|')"
+fi
+
+# --- 3. stats and metrics ------------------------------------------------------
+pvlockctl vm list | sed 's/^/PVLOCK-SHOW [L1 vm list] /'
+pvlockctl vm show a | sed 's/^/PVLOCK-SHOW [L1 vm show a] /'
+pvlockctl stats --once -d 2 | sed 's/^/PVLOCK-SHOW [L1 stats --once] /'
+q1=$(pvlock-query host-stats)
+js=$(pvlockctl -j stats --once -d 1 --all)
+q2=$(pvlock-query host-stats)
+echo "$js" | jq -c '.rows[] | select(.counter == "yields" or .counter == "preemptions")' |
+	sed 's/^/PVLOCK-SHOW [L1 stats -j] /'
+bad= n=0
+for id in $(echo "$q1" | jq -r '.[].vm_id'); do
+	name=$(pvlockctl -j vm list | jq -r --argjson id "$id" '.[] | select(.id == $id) | .name')
+	for c in $(echo "$q1" | jq -r '.[0] | del(.vm_id) | keys[]'); do
+		a=$(echo "$q1" | jq -r --argjson id "$id" ".[] | select(.vm_id == \$id) | .$c")
+		b=$(echo "$q2" | jq -r --argjson id "$id" ".[] | select(.vm_id == \$id) | .$c")
+		v=$(echo "$js" | jq -r --arg e "$name" --arg c "$c" '.rows[] | select(.entity == $e and .counter == $c) | .total')
+		n=$((n + 1))
+		if [ -z "$v" ] || [ "$v" -lt "$a" ] || [ "$v" -gt "$b" ]; then
+			bad="$bad $name.$c:$a<=$v<=$b"
+		fi
+	done
+done
+if echo "$js" | jq -e '.source == "pvlock_host"' >/dev/null && [ -z "$bad" ] && [ $n -ge 50 ]; then
+	pass stats-json-matches-module "$n counters"
+else
+	fail stats-json-matches-module "n=$n:$bad"
+fi
+wget -q -O /tmp/metrics.txt http://127.0.0.1:9583/metrics
+out=$(promcheck -r pvlock_vm_yields_total -r pvlock_vm_preemptions_total -r pvlock_vm_spin_threshold \
+	-r pvlock_host_overcommit_ratio /tmp/metrics.txt)
+if [ $? -eq 0 ] && grep -q '^pvlock_vm_spin_threshold{vm="b",vm_id="[0-9]*"} 8192$' /tmp/metrics.txt &&
+	grep -q '^pvlock_vm_yields_total{vm="a",' /tmp/metrics.txt; then
+	pass metrics-endpoint "$out"
+else
+	fail metrics-endpoint "$out"
+fi
+grep -E '^pvlock_vm_(spin_threshold|yields_total|preemptions_total)|^pvlock_host_overcommit' /tmp/metrics.txt |
+	sed 's/^/PVLOCK-SHOW [L1 metrics] /'
+
+# --- 4. events, the fuzzer with VMs present --------------------------------------
+kill -TERM $dpid
+wait $dpid
+[ $? -eq 0 ] && pass pvlockd-stopped || fail pvlockd-stopped
+pvlockctl -j -H monitor -t 200 > /tmp/hmon.json 2>&1 &
+mpid=$!
+usleep 500000
+check host-set-event pvlockctl -H set budget 1500
+out=$(pvlock-fuzz host "${PVLOCK_FUZZ_MSGS:-10000}" 2>&1)
+rc=$?
+echo "$out" | sed 's/^/PVLOCK-INFO /' | tail -6
+if [ $rc -eq 0 ] && echo "$out" | grep -q 'result=ok'; then
+	pass fuzz-host-with-vms "$(echo "$out" | grep -o 'sent=[0-9]* errors=[0-9]*.*params=[a-z]*')"
+else
+	fail fuzz-host-with-vms "$(echo "$out" | tail -3 | tr '\n' ' ')"
+fi
+out=$(nobody pvlock-fuzz host "${PVLOCK_FUZZ_UNPRIV:-2000}" 9 2>&1)
+[ $? -eq 0 ] && pass fuzz-host-nobody-with-vms || fail fuzz-host-nobody-with-vms "$(echo "$out" | tail -2 | tr '\n' ' ')"
+wait_l2 a
+wait_l2 b
+kill $mpid 2>/dev/null
+wait $mpid
+if grep -q '"family":"pvlock_host","event":"params"' /tmp/hmon.json &&
+	[ "$(grep -c '"event":"vm-gone"' /tmp/hmon.json)" -ge 2 ]; then
+	pass host-events "$(grep -c . /tmp/hmon.json) events"
+else
+	fail host-events "$(head -c 400 /tmp/hmon.json)"
+fi
+
+# --- what the guests saw -------------------------------------------------------
+seen_a=$(grep "^\[L2:a\] PVLOCK-INFO sample" /tmp/l2-a.log | sed 's/.*host_threshold=\([0-9]*\).*/\1/' | tr -d '\r' | sort -un | tr '\n' ' ')
+seen_b=$(grep "^\[L2:b\] PVLOCK-INFO sample" /tmp/l2-b.log | sed 's/.*host_threshold=\([0-9]*\).*/\1/' | tr -d '\r' | tr '\n' ' ')
+hs_a=$(grep "^\[L2:a\] PVLOCK-INFO sample" /tmp/l2-a.log | tail -1 | sed 's/.*handshake=//' | tr -d '\r')
+info "a saw host_threshold values: $seen_a (handshake $hs_a)"
+info "b saw host_threshold: $seen_b"
+if echo " $seen_a " | grep -q " $th_a2 " && [ "$hs_a" = agreed ]; then
+	pass l2-a-sees-pvlockd-threshold "$th_a2 in: $seen_a"
+else
+	fail l2-a-sees-pvlockd-threshold "wanted $th_a2 in: $seen_a (handshake $hs_a)"
+fi
+# after the pin (a few samples in), b only ever sees 8192
+tail_b=$(echo "$seen_b" | tr ' ' '\n' | grep . | tail -10 | sort -u | tr '\n' ' ')
+if [ "$tail_b" = "8192 " ]; then
+	pass l2-b-sees-pinned-threshold
+else
+	fail l2-b-sees-pinned-threshold "last samples: $tail_b"
+fi
+sed 's/^/PVLOCK-INFO pvlockd: /' /tmp/pvlockd.log | head -60
