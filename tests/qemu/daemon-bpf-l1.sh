@@ -13,6 +13,8 @@
 . /lib/pvtest.sh
 
 nobody() { su -s /bin/sh nobody -c "$*"; }
+# the initramfs root is a mktemp -d directory (mode 0700): let nobody in
+chmod 755 /
 expect_rc() {
 	_n=$1 _want=$2 _p=$3
 	shift 3

@@ -14,6 +14,8 @@
 . /lib/pvtest.sh
 
 nobody() { su -s /bin/sh nobody -c "$*"; }
+# the initramfs root is a mktemp -d directory (mode 0700): let nobody in
+chmod 755 /
 wait_for() {
 	_s=$1
 	shift
