@@ -57,13 +57,24 @@ struct obs {
 	unsigned int nr_notes;
 };
 
-/* libbpf's own messages: kept, shown only when loading fails for good */
+/*
+ * libbpf's own messages: kept, and the last one shown when loading fails
+ * for good; PVLOCK_BPF_DEBUG=1 in the environment prints them all.
+ */
 static char obs_log[2048];
+static bool obs_debug;
 
 static int obs_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	size_t n = strlen(obs_log);
 
+	if (obs_debug) {
+		va_list aq;
+
+		va_copy(aq, ap);
+		vfprintf(stderr, fmt, aq);
+		va_end(aq);
+	}
 	if (level == LIBBPF_DEBUG || n >= sizeof(obs_log) - 1)
 		return 0;
 	return vsnprintf(obs_log + n, sizeof(obs_log) - n, fmt, ap);
@@ -150,10 +161,16 @@ static int obs_load(struct obs *o, bool spin, bool hc)
 	return 0;
 }
 
+/* Refused for want of privilege (not worth trying less), as opposed to unsupported. */
+static bool obs_unprivileged(int rc)
+{
+	return (rc == -EPERM || rc == -EACCES) && geteuid() != 0;
+}
+
 int obs_open(struct obs **out, char *err, size_t errlen)
 {
 	struct obs *o;
-	int rc;
+	int rc, first;
 
 	*out = NULL;
 	if (access("/sys/module/kvm", F_OK)) {
@@ -164,21 +181,23 @@ int obs_open(struct obs **out, char *err, size_t errlen)
 	if (!o)
 		return -ENOMEM;
 	obs_log[0] = '\0';
+	obs_debug = getenv("PVLOCK_BPF_DEBUG") != NULL;
 	libbpf_set_print(obs_print);
 	/*
 	 * Probe by trying, not by kernel version: fentry/fexit on kvm.ko needs
 	 * BTF trampolines for modules, the hypercall event exists on x86 only.
 	 */
 	o->avail = ~0ull;
-	rc = obs_load(o, true, true);
-	if (rc && rc != -EPERM) {
+	first = rc = obs_load(o, true, true);
+	if (rc && !obs_unprivileged(rc)) {
 		o->avail &= ~OBS_SPIN_COUNTERS;
 		rc = obs_load(o, false, true);
 		if (!rc)
 			obs_note(o, "on_spin, yield_to: not counted: fentry/fexit on kvm_vcpu_on_spin "
-				 "and kvm_vcpu_yield_to cannot attach on this kernel");
+				 "and kvm_vcpu_yield_to cannot attach on this kernel (%s)",
+				 strerror(-first));
 	}
-	if (rc && rc != -EPERM) {
+	if (rc && !obs_unprivileged(rc)) {
 		o->avail &= ~OBS_HC_COUNTERS;
 		rc = obs_load(o, false, false);
 		if (!rc)
@@ -186,14 +205,15 @@ int obs_open(struct obs **out, char *err, size_t errlen)
 	}
 	libbpf_set_print(NULL);
 	if (rc) {
-		if (rc == -EPERM || rc == -EACCES)
+		/* the first attempt's error says most: it asked for everything */
+		if (obs_unprivileged(first))
 			snprintf(err, errlen, "loading the BPF observer needs CAP_BPF and CAP_PERFMON "
 				 "(or root)");
 		else
-			snprintf(err, errlen, "cannot load the BPF observer: %s%s%s", strerror(-rc),
+			snprintf(err, errlen, "cannot load the BPF observer: %s%s%s", strerror(-first),
 				 obs_log[0] ? "; libbpf said: " : "", obs_last_line(obs_log));
 		free(o);
-		return rc == -EACCES ? -EPERM : rc;
+		return obs_unprivileged(first) ? -EPERM : first;
 	}
 	obs_probe_ple(o);
 	*out = o;

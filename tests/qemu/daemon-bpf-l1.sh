@@ -66,11 +66,15 @@ else
 	fail pvlockd-ready "$(cat /tmp/notify.log /tmp/pvlockd.log | tr '\n' ' ' | head -c 300)"
 fi
 
-PVLOCK_L2_APPEND=PVLOCK_L2_SECS=50
+PVLOCK_L2_APPEND=PVLOCK_L2_SECS=40
 run_l2 a 2 256 240 /boot/l2.cpio.gz
 run_l2 b 2 256 240 /boot/l2.cpio.gz
-# until both guests run their load (their vCPUs exit to L1 all the time then)
-sleep 35
+# until both guests run their load (they print a sample then)
+if wait_for 150 sh -c 'grep -q "sample t=" /tmp/l2-a.log && grep -q "sample t=" /tmp/l2-b.log'; then
+	pass l2-load-running
+else
+	fail l2-load-running "$(tail -2 /tmp/l2-a.log /tmp/l2-b.log | tr '\n' '|')"
+fi
 
 # --- pvlockctl stats: falls back to the BPF observer and says so ------------
 out=$(pvlockctl stats --once -d 2 2>/tmp/stats.err)
