@@ -61,7 +61,7 @@ struct obs {
  * libbpf's own messages: kept, and the last one shown when loading fails
  * for good; PVLOCK_BPF_DEBUG=1 in the environment prints them all.
  */
-static char obs_log[2048];
+static char obs_log[8192];
 static bool obs_debug;
 
 static int obs_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -85,14 +85,20 @@ bool obs_built(void)
 	return true;
 }
 
-/* The last non-empty line of @log, without its newline (edits @log). */
+/*
+ * The line of @log that says why: the last "libbpf: prog '...'" line (the
+ * verifier's log sits between those), else the last line. Edits @log.
+ */
 static const char *obs_last_line(char *log)
 {
-	char *nl;
+	char *line, *why = NULL, *last = log, *save;
 
-	while ((nl = strrchr(log, '\n')) && nl[1] == '\0')
-		*nl = '\0';
-	return nl ? nl + 1 : log;
+	for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "libbpf: prog '", 14))
+			why = line;
+		last = line;
+	}
+	return why ? why : last;
 }
 
 static void obs_note(struct obs *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

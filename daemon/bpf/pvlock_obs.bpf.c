@@ -65,16 +65,22 @@ static void obs_inc(struct obs_val *v, int c)
 		__sync_fetch_and_add(&v->c[c], 1);
 }
 
+/*
+ * The event records are read with BPF_CORE_READ (bpf_probe_read_kernel at
+ * the relocated offset): a relocated direct load may come out of clang as
+ * ctx + offset and then a load, and the verifier refuses a moved ctx
+ * pointer ("dereference of modified ctx ptr").
+ */
 SEC("tracepoint/kvm/kvm_exit")
 int obs_kvm_exit(struct trace_event_raw_kvm_exit *ctx)
 {
 	struct obs_val *v = obs_this();
-	unsigned int reason = ctx->exit_reason;
-	__u32 isa = ctx->isa;
+	unsigned int reason = BPF_CORE_READ(ctx, exit_reason);
+	__u32 isa = BPF_CORE_READ(ctx, isa);
 
 	if (!v)
 		return 0;
-	v->vcpu_id = ctx->vcpu_id;
+	v->vcpu_id = BPF_CORE_READ(ctx, vcpu_id);
 	v->has_vcpu = 1;
 	obs_inc(v, OBS_EXITS);
 	if (isa == OBS_ISA_SVM) {
@@ -101,7 +107,7 @@ SEC("tracepoint/kvm/kvm_hypercall")
 int obs_kvm_hypercall(struct trace_event_raw_kvm_hypercall *ctx)
 {
 	struct obs_val *v = obs_this();
-	unsigned long nr = ctx->nr;
+	unsigned long nr = BPF_CORE_READ(ctx, nr);
 
 	if (!v)
 		return 0;
