@@ -152,8 +152,12 @@ static void pvd_connect(struct pvd *d)
 
 static void pvd_lost(struct pvd *d, int err)
 {
-	log_warn("lost pvlock_host (%s): reconnecting every period",
-		 nlc_strerror(&d->host, err));
+	if (err == -ENOENT && !d->host.ext_msg[0])
+		log_warn("lost pvlock_host (its netlink family is gone: unloaded?): "
+			 "reconnecting every period");
+	else
+		log_warn("lost pvlock_host (%s): reconnecting every period",
+			 nlc_strerror(&d->host, err));
 	nlc_close(&d->host);
 	d->connected = false;
 	d->host_state = PVD_HOST_LOST;
