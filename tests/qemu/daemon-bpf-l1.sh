@@ -87,7 +87,8 @@ else
 	fail bpf-stats-table "rc=$rc $(cat /tmp/stats.err) $(echo "$out" | head -12 | tr '\n' '|')"
 fi
 echo "$out" | sed 's/^/PVLOCK-SHOW [L1 stats --once, BPF] /'
-js=$(pvlockctl -j stats --once -d 2 2>/dev/null)
+# 6 s: longer than pvlock_guest's 5 s re-probe, so its HELLO hypercalls show
+js=$(pvlockctl -j stats --once -d 6 2>/dev/null)
 echo "$js" | sed 's/^/PVLOCK-SHOW [L1 stats -j, BPF] /' | head -c 3000; echo
 v() {	# v VM COUNTER FIELD
 	echo "$js" | jq -r --arg e "$1" --arg c "$2" \
