@@ -70,8 +70,11 @@ static int vm_list(struct nlc *c)
 			 (unsigned long long)(s[PVLOCK_HS_ECS_PREEMPTIONS] +
 					      s[PVLOCK_HS_WAITER_PREEMPTIONS]),
 			 (unsigned long long)s[PVLOCK_HS_BUDGET_DENIED]);
-		ctl_print_params(&vm->params, ~0u, CTL_PARAMS_STATUS);
-		vm_stats(vm, false);
+		/* the table has the key values; JSON carries all of them */
+		if (out_is_json()) {
+			ctl_print_params(&vm->params, ~0u, CTL_PARAMS_STATUS);
+			vm_stats(vm, false);
+		}
 		out_close_object();
 	}
 	if (!vms.n)
