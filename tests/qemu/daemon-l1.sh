@@ -181,6 +181,8 @@ out=$(nobody pvlock-fuzz host "${PVLOCK_FUZZ_UNPRIV:-2000}" 9 2>&1)
 [ $? -eq 0 ] && pass fuzz-host-nobody-with-vms || fail fuzz-host-nobody-with-vms "$(echo "$out" | tail -2 | tr '\n' ' ')"
 wait_l2 a
 wait_l2 b
+# a module may notice an exited VM a little later (when it tears it down)
+wait_for 20 grep -q '"event":"vm-gone"' /tmp/hmon.json
 kill $mpid 2>/dev/null
 wait $mpid
 if grep -q '"family":"pvlock_host","event":"params"' /tmp/hmon.json &&
