@@ -127,7 +127,7 @@ void guest_init(struct sim *s, struct sim_vcpu *v)
 	pvlock_thresh_init(&v->thr, &s->tcfg, PVLOCK_SPIN_STOCK);
 	draw_iteration(s, v);
 	/* spread the first lock attempts over one think time */
-	v->think_left = 1 + sim_rng_below(&v->rng, (u32)(v->think_left % 0xffffffffu));
+	v->think_left = 1 + sim_rng_below(&v->rng, (u32)pvlock_min_u64(v->think_left, UINT32_MAX));
 	if (v->think_kern > v->think_left)
 		v->think_kern = v->think_left;
 	if (v->think_ecs > v->think_kern)
@@ -481,6 +481,7 @@ static void lock_enter(struct sim *s, struct sim_vcpu *v)
 	struct sim_lock *L = LOCKOF(s, v);
 
 	v->wait_start = s->now;
+	v->ple_ns = 0;	/* PAUSEs more than pause_filter_thresh apart: count restarts */
 	v->wait_spins_ns = v->wait_blocked_ns = 0;
 	v->wait_gave_up = v->wait_saw_preempt = false;
 	v->waiting = false;

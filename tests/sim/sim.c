@@ -298,6 +298,12 @@ struct sim *sim_new(const struct sim_params *p, enum sim_pol pol)
 {
 	struct sim *s = zalloc(1, sizeof(*s));
 
+	if (p->vcpus_per_vm > 512 || !p->nr_pcpus || !p->nr_vms || !p->vcpus_per_vm ||
+	    !p->nr_locks || !p->iter_ns || p->warmup_ns >= p->duration_ns) {
+		fprintf(stderr, "pvlock-sim: parameters out of range (1..512 vCPUs per VM, "
+			"a pCPU, a lock, warm-up < duration)\n");
+		exit(2);
+	}
 	s->p = *p;
 	if (!s->p.base_slice_ns)
 		s->p.base_slice_ns = base_slice(s->p.nr_pcpus);
