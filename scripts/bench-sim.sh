@@ -52,6 +52,18 @@ gnuplot -e "dir='$OUT'; stamp='$stamp'" "$PVLOCK_ROOT/tests/sim/plot.gp" ||
 	echo
 	echo "Data: [sim-runs.csv](sim-runs.csv) (every scenario x policy),"
 	echo "[sim-overcommit.csv](sim-overcommit.csv) (the plotted series)."
+	echo
+	echo "## Notes"
+	echo
+	echo "- Throughput is lock critical sections per simulated second over all VMs"
+	echo "  (200 ms runs, the first 20 ms not counted); \"load\" is vCPUs per pCPU."
+	echo "- The oracle never preempts a vCPU that holds or spins on a lock: the limit"
+	echo "  without lock-holder preemption, not an optimum (on a lock-bound VM, running"
+	echo "  fewer of its vCPUs at once can do slightly better)."
+	echo "- What each policy does, and the 6.12 functions the stock model follows, is"
+	echo "  in tests/sim/{guest,kvm,sched}.c; simplifications are marked MODEL there."
+	echo "- What-if runs: \\`build/sim/pvlock-sim --set name=value run SCENARIO\\`"
+	echo "  (\\`--set x=\\` lists the parameters, pvlock's open design choices included)."
 } > "$OUT/sim.md"
 
 msg "sweep took ${secs} s; wrote $OUT/sim.md, sim-*.csv, sim-*.png"
