@@ -62,8 +62,8 @@ gnuplot -e "dir='$OUT'; stamp='$stamp'" "$PVLOCK_ROOT/tests/sim/plot.gp" ||
 	echo "  fewer of its vCPUs at once can do slightly better)."
 	echo "- What each policy does, and the 6.12 functions the stock model follows, is"
 	echo "  in tests/sim/{guest,kvm,sched}.c; simplifications are marked MODEL there."
-	echo "- What-if runs: \\`build/sim/pvlock-sim --set name=value run SCENARIO\\`"
-	echo "  (\\`--set x=\\` lists the parameters, pvlock's open design choices included)."
+	echo '- What-if runs: `build/sim/pvlock-sim --set name=value run SCENARIO`'
+	echo '  (`--set x=` lists the parameters, pvlock'"'"'s open design choices included).'
 } > "$OUT/sim.md"
 
 msg "sweep took ${secs} s; wrote $OUT/sim.md, sim-*.csv, sim-*.png"
