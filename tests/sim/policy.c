@@ -26,7 +26,6 @@ const struct sim_policy sim_policies[POL__N] = {
 	[POL_PVLOCK] = {
 		.name = "pvlock", .label = "pvlock",
 		.adaptive = true, .early_preempted = true, .bound_trylock = true,
-		.publish_record = true,
 		.wait = WAIT_PVLOCK_YIELD, .kick = KICK_STOCK,
 		.on_spin = SPIN_PVLOCK, .tick = TICK_STOCK, .tune = true,
 	},

@@ -38,7 +38,6 @@
  *  - SCHED_RR: only qspinlock+ makes RT vCPUs; round robin among them with
  *    the 100 ms RR timeslice. MODEL: RT throttling (95% per second) is not
  *    modelled; runs are shorter than its 1 s period.
- *
  *  - load balancing, within a last-level-cache domain (llc_size pCPUs): a
  *    waking thread goes to its previous pCPU if idle, else to an idle pCPU
  *    of the domain (fair.c:select_task_rq_fair -> select_idle_sibling); a
@@ -78,10 +77,10 @@ static bool update_curr(struct sim *s, struct sim_pcpu *c)
 
 	if (!v)
 		return false;
-	d = s->now - v->rt_since;	/* rt_since doubles as exec_start */
-	v->rt_since = s->now;
+	d = s->now - v->exec_start;
+	v->exec_start = s->now;
 	if (v->rt) {
-		v->lag += (s64)d;	/* RR time used in this round */
+		v->rr_used += d;
 		return false;
 	}
 	v->vruntime += d;
@@ -302,10 +301,9 @@ static void schedule(struct sim *s, struct sim_pcpu *c, enum why_desched why)
 	}
 	vcpu_set_hs(s, next, H_RUN);
 	next->protect = true;			/* set_protect_slice */
-	next->rt_since = s->now;
+	next->exec_start = s->now;
 	next->seg_start = s->now;
-	if (next->rt)
-		next->lag = 0;
+	next->rr_used = 0;
 	if (c->curr == NONE) {
 		sim_acct_idle(s, c);
 		next->ovh_left += s->p.wake_idle_ns;
@@ -373,8 +371,8 @@ void sched_tick(struct sim *s, struct sim_pcpu *c)
 	if (curr->rt) {
 		update_curr(s, c);
 		/* SCHED_RR: rotate when the slice is used and another RT waits */
-		if ((u64)curr->lag >= s->p.rr_slice_ns) {
-			curr->lag = 0;
+		if (curr->rr_used >= s->p.rr_slice_ns) {
+			curr->rr_used = 0;
 			c->rr_rotate = true;
 			schedule(s, c, DS_PREEMPT);
 			c->rr_rotate = false;
@@ -516,8 +514,7 @@ void sched_set_rt(struct sim *s, struct sim_vcpu *v, bool rt)
 	if (v->hs == H_RUN)
 		update_curr(s, c);
 	v->rt = rt;
-	v->lag = 0;
-	v->rt_since = s->now;
+	v->rr_used = 0;
 	if (!rt) {
 		/* back to the fair class: placed like a waking entity, lag 0 */
 		v->vruntime = avg_vruntime(s, c);

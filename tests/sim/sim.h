@@ -76,7 +76,6 @@ struct sim_policy {
 	bool adaptive;		/* guest threshold from threshold.h (+ pvlockd hint) */
 	bool early_preempted;	/* pv_wait_early() also on vcpu_is_preempted(prev) */
 	bool bound_trylock;	/* the unfair trylock loop obeys the threshold too */
-	bool publish_record;	/* guest publishes waiting/target (pvlock record) */
 	enum pol_wait wait;
 	enum pol_kick kick;
 	enum pol_spin on_spin;
@@ -191,7 +190,8 @@ struct sim_vcpu {
 	u64 blocked_at;
 	bool protect;		/* RUN_TO_PARITY slice protection */
 	bool rt;		/* SCHED_RR (qspinlock+ boost) */
-	u64 rt_since;
+	u64 exec_start;		/* se.exec_start: last update_curr() */
+	u64 rr_used;		/* SCHED_RR: time used of the current timeslice */
 
 	/* host: kvm_vcpu fields */
 	bool preempted;		/* vcpu->preempted */
