@@ -8,6 +8,7 @@ PKGS=(
 	gcc make pkg-config libc6-dev libelf-dev bc flex bison dwarves	# modules
 	libnl-genl-3-dev libjson-c-dev					# daemon
 	libcmocka-dev							# unit tests
+	gnuplot-nox							# simulator plots (make bench-sim)
 	qemu-system-x86 seabios busybox-static cpio kmod jq		# QEMU tests
 	debootstrap xz-utils zstd ca-certificates curl			# kernel fetching
 )
