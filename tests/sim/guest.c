@@ -218,6 +218,7 @@ static void thresh_sample(struct sim *s, struct sim_vcpu *v)
 	struct pvlock_wait_sample smp = {
 		.spins = (u32)pvlock_min_u64(v->wait_spins_ns / s->p.iter_ns, UINT32_MAX),
 		.blocked_ns = v->wait_blocked_ns,
+		.wait_ns = s->now - v->wait_start,
 		.waited = v->wait_gave_up,
 		.preempted = v->wait_saw_preempt,
 	};
