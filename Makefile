@@ -21,7 +21,8 @@ help:
 	@echo '  test-nested  L1 (TCG, -cpu max) with kvm_amd + pvlock_host, L2 KVM guests'
 	@echo '  test         all of the above, timed per stage: what CI runs'
 	@echo '  bench-sim    simulator sweep: bench/results/sim.md, sim-*.csv, sim-*.png'
-	@echo '  bench        all benchmarks (for now: bench-sim)'
+	@echo '  bench-nested nested KVM benchmark, stock vs pvlock: bench/results/nested.md, nested.csv'
+	@echo '  bench        both benchmarks'
 	@echo '  demo         the main job: boot the nested setup and show pvlock at work'
 	@echo '  clean        remove build outputs (the kernel cache stays)'
 	@echo 'Variables: KDIR=, PVLOCK_CACHE= (default ~/.cache/pvlock),'
@@ -63,7 +64,10 @@ test:
 bench-sim: deps
 	@scripts/bench-sim.sh
 
-bench: bench-sim
+bench-nested: deps
+	@scripts/bench-nested.sh
+
+bench: bench-sim bench-nested
 
 demo: deps
 	@scripts/demo.sh
@@ -72,4 +76,4 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(PVLOCK_ROOT) PVLOCK_ROOT=$(PVLOCK_ROOT) clean 2>/dev/null
 	rm -rf build
 
-.PHONY: help modules daemon deps check matrix test-guest test-nested test bench-sim bench demo clean
+.PHONY: help modules daemon deps check matrix test-guest test-nested test bench-sim bench-nested bench demo clean
