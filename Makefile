@@ -23,12 +23,16 @@ help:
 	@echo '               (default: the running kernel, $(KDIR))'
 	@echo '  daemon       build pvlockctl (and pvlockd) into build/daemon/'
 	@echo '  deps         install the Debian packages the build and tests need'
-	@echo '  check        unit tests (cmocka, ASan+UBSan); ends "N passed, N failed"'
+	@echo '  check        unit tests and simulator self-tests (cmocka, ASan+UBSan);'
+	@echo '               ends "N passed, N failed"'
 	@echo '  matrix       build both modules against every Debian kernel in'
 	@echo '               scripts/kernels.list (fetched into $$PVLOCK_CACHE)'
 	@echo '  test-guest   TCG guests on 6.1 and 6.12 with pvlock_guest'
 	@echo '  test-nested  L1 (TCG, -cpu max) with kvm_amd + pvlock_host, L2 KVM guests'
 	@echo '  test         all of the above, timed per stage: what CI runs'
+	@echo '  bench-sim    simulator sweep: bench/results/sim.md, sim-*.csv, sim-*.png'
+	@echo '  bench-nested nested KVM benchmark, stock vs pvlock: bench/results/nested.md, nested.csv'
+	@echo '  bench        both benchmarks'
 	@echo '  demo         the main job: boot the nested setup and show pvlock at work'
 	@echo '  install      modules (for KDIR), pvlockctl, pvlockd, man pages, systemd'
 	@echo '               unit, bash completion, example config; honours DESTDIR, PREFIX'
@@ -56,7 +60,9 @@ deps:
 
 check: deps
 	@$(MAKE) -s -C tests/unit run
-	@scripts/tally.sh build/results/check.txt
+	@rm -f build/results/sim.txt; $(MAKE) -s -C tests/sim test || \
+		{ mkdir -p build/results; echo 'FAIL sim/build: make -C tests/sim test failed' >> build/results/sim.txt; }
+	@scripts/tally.sh build/results/check.txt build/results/sim.txt
 
 matrix: deps
 	@scripts/matrix.sh
@@ -69,6 +75,14 @@ test-nested: deps
 
 test:
 	@scripts/test-all.sh
+
+bench-sim: deps
+	@scripts/bench-sim.sh
+
+bench-nested: deps
+	@scripts/bench-nested.sh
+
+bench: bench-sim bench-nested
 
 demo: deps
 	@scripts/demo.sh
@@ -105,5 +119,5 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(PVLOCK_ROOT) PVLOCK_ROOT=$(PVLOCK_ROOT) clean 2>/dev/null
 	rm -rf build
 
-.PHONY: help modules daemon deps check matrix test-guest test-nested test demo clean \
-	install install-modules install-daemon dkms-src
+.PHONY: help modules daemon deps check matrix test-guest test-nested test bench-sim bench-nested \
+	bench demo clean install install-modules install-daemon dkms-src

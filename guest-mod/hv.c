@@ -53,14 +53,15 @@ bool pvlock_hv_can_yield(void)
 }
 
 /*
- * PVLOCK_HC_YIELD. With @irqs_were_on the caller disabled interrupts to
+ * PVLOCK_HC_YIELD; with @halt the host halts the vCPU when it finds nobody
+ * to yield to. With @irqs_were_on the caller disabled interrupts to
  * check its wait condition; "sti" right before the hypercall re-enables them
  * with the one-instruction interrupt shadow covering the VMMCALL, so a halt
  * on the host side wakes on interrupts exactly like "sti; hlt".
  */
-long pvlock_hv_yield(u32 target, bool irqs_were_on)
+long pvlock_hv_yield(u32 target, bool irqs_were_on, bool halt)
 {
-	unsigned long flags = PVLOCK_YIELD_F_HALT;
+	unsigned long flags = halt ? PVLOCK_YIELD_F_HALT : 0;
 	long ret;
 
 	if (!irqs_were_on)

@@ -4,80 +4,50 @@
  * must use the kernel's own instances: old and new code run side by side
  * during a livepatch transition, successors decode queue tails into the
  * kernel's qnodes, and the unpatched unlock path looks waiters up in the
- * kernel's PV hash. kallsyms_lookup_name is not exported either; a kprobe on
- * it tells its address (the kprobe is removed at once).
+ * kernel's PV hash. They are resolved by name (include/pvlock/klookup.h).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/kprobes.h>
+#include <pvlock/klookup.h>
 
 #include "compat.h"
 #include "pvlock_guest.h"
 
 struct pvlock_ksyms pvlock_ksyms;
 
-static unsigned long (*pvlock_kallsyms_lookup_name)(const char *name);
-
-static int pvlock_find_kallsyms(void)
-{
-	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
-	int err;
-
-	err = register_kprobe(&kp);
-	if (err) {
-		pr_err("cannot locate kallsyms_lookup_name (kprobe: %d)\n", err);
-		return err;
-	}
-	pvlock_kallsyms_lookup_name = (void *)kp.addr;
-	unregister_kprobe(&kp);
-	return pvlock_kallsyms_lookup_name ? 0 : -ENOENT;
-}
-
-static int pvlock_lookup(const char *name, void **where)
-{
-	unsigned long a = pvlock_kallsyms_lookup_name(name);
-
-	if (!a) {
-		pr_err("symbol %s not found: this kernel cannot take pvlock's slow path\n", name);
-		return -ENOENT;
-	}
-	*where = (void *)a;
-	return 0;
-}
-
 int pvlock_ksyms_init(void)
 {
 	void *p;
 	int err;
 
-	err = pvlock_find_kallsyms();
+	err = pvlock_klookup_init();
 	if (err)
 		return err;
 	/* per-CPU symbols: an offset (6.1, 6.12) or an address (7.x); per_cpu_ptr() takes both */
-	err = pvlock_lookup("qnodes", &p);
+	err = pvlock_klookup("qnodes", &p);
 	if (err)
 		return err;
 	/* via an integer: 7.x with gcc >= 14 makes __percpu a named address
 	 * space (__seg_gs), which a plain pointer cannot be cast to */
 	pvlock_ksyms.qnodes = (struct pvlock_qnode __percpu *)(unsigned long)p;
-	err = pvlock_lookup("pv_lock_hash", &p);
+	err = pvlock_klookup("pv_lock_hash", &p);
 	if (err)
 		return err;
 	pvlock_ksyms.pv_lock_hash = p;
-	err = pvlock_lookup("pv_lock_hash_bits", &p);
+	err = pvlock_klookup("pv_lock_hash_bits", &p);
 	if (err)
 		return err;
 	pvlock_ksyms.pv_lock_hash_bits = p;
-	err = pvlock_lookup("virt_spin_lock_key", &p);
+	err = pvlock_klookup("virt_spin_lock_key", &p);
 	if (err)
 		return err;
 	pvlock_ksyms.virt_spin_lock_key = p;
 #ifdef PVLOCK_TP_BY_HAND
-	err = pvlock_lookup("__tracepoint_contention_begin", &p);
+	err = pvlock_klookup("__tracepoint_contention_begin", &p);
 	if (err)
 		return err;
 	pvlock_ksyms.tp_contention_begin = p;
-	err = pvlock_lookup("__tracepoint_contention_end", &p);
+	err = pvlock_klookup("__tracepoint_contention_end", &p);
 	if (err)
 		return err;
 	pvlock_ksyms.tp_contention_end = p;

@@ -106,7 +106,7 @@ void pvlock_slowpath_gauges(void);
 int pvlock_hv_init(void);
 void pvlock_hv_exit(void);
 bool pvlock_hv_can_yield(void);
-long pvlock_hv_yield(u32 target, bool irqs_were_on);
+long pvlock_hv_yield(u32 target, bool irqs_were_on, bool halt);
 void pvlock_hv_lost(long err);
 void pvlock_hv_tick(void);
 

@@ -254,7 +254,7 @@ static bool pvlock_yield_wait(u8 *ptr, u8 val, u32 target)
 		return true;
 	}
 	/* with interrupts on, "sti; vmmcall" halts race-free like "sti; hlt" */
-	ret = pvlock_hv_yield(target, irq_on);
+	ret = pvlock_hv_yield(target, irq_on, true);
 	pvlock_guest_count(PVLOCK_GS_YIELDS, 1);
 	switch (ret) {
 	case PVLOCK_YIELD_R_SAME_VM:
@@ -333,7 +333,7 @@ static bool pvlock_native_yield(struct pvlock_wctx *w, u32 target)
 	    !pvlock_hv_can_yield() || in_nmi())
 		return false;
 	t = local_clock();
-	ret = pvlock_hv_yield(target, false);
+	ret = pvlock_hv_yield(target, false, false);
 	pvlock_guest_count(PVLOCK_GS_YIELDS, 1);
 	if (ret == PVLOCK_YIELD_R_SAME_VM)
 		pvlock_guest_count(PVLOCK_GS_YIELD_SAME_VM, 1);
@@ -520,6 +520,7 @@ static void pvlock_account(struct pvlock_wctx *w, struct qspinlock *lock)
 		struct pvlock_wait_sample s = {
 			.spins = w->spins,
 			.blocked_ns = w->blocked_ns,
+			.wait_ns = dt,
 			.waited = w->waited,
 			.preempted = w->preempted,
 		};

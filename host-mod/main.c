@@ -1,15 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pvlock_host: serves pvlock guests from the KVM host.
+ *
+ * Load: insmod pvlock_host.ko (after kvm and kvm_amd/kvm_intel). Unload:
+ * rmmod pvlock_host, at any time: running guests see their next pvlock
+ * hypercall fail and fall back to the kernel's own behaviour.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpumask.h>
 #include <linux/module.h>
+#include <linux/timekeeping.h>
 #include <linux/utsname.h>
+#include <linux/workqueue.h>
 
 #include <pvlock/kcompat.h>
 #include <pvlock/version.h>
 
+#include "compat.h"
 #include "pvlock_host.h"
 
 DEFINE_MUTEX(pvlock_host_lock);
@@ -27,27 +35,162 @@ struct pvlock_host_params pvlock_host_params = {
 };
 
 u32 pvlock_host_hooks;
+bool pvlock_host_unloading;
+struct workqueue_struct *pvlock_wq;
+
+/*
+ * The worker: every tick it samples how many vCPU threads are runnable
+ * (the overcommit), restores expired priority boosts, and once per period
+ * writes the hints into every record.
+ */
+#define PVLOCK_TICK_MS		20
+#define PVLOCK_SCAN_TICKS	25	/* look for new VMs and vCPU threads every 0.5 s */
+
+static struct delayed_work pvlock_tick_work;
+static u32 pvlock_oc_x16;		/* EWMA of the overcommit, %, x16 */
+static u64 pvlock_last_hints;
+static unsigned int pvlock_ticks;
+
+u64 pvlock_now(void)
+{
+	return ktime_get_mono_fast_ns();
+}
+
+u32 pvlock_host_overcommit(void)
+{
+	return READ_ONCE(pvlock_oc_x16) / 16;
+}
+
+static u32 pvlock_sample_overcommit(void)
+{
+	struct pvlock_vm *vm;
+	u32 runnable = 0, i;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(vm, &pvlock_vms, node) {
+		spin_lock(&vm->lock);
+		for (i = 0; vm->tasks && i < vm->nr_tasks; i++) {
+			struct task_struct *t = vm->tasks[i];
+
+			if (t && !(READ_ONCE(t->flags) & PF_EXITING) && pvlock_task_runnable(t))
+				runnable++;
+		}
+		spin_unlock(&vm->lock);
+	}
+	rcu_read_unlock();
+	return runnable * 100 / max(num_online_cpus(), 1u);
+}
+
+static void pvlock_restore_prio(u64 now)
+{
+	struct pvlock_vcpu *pv;
+	struct pvlock_vm *vm;
+	unsigned long i;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(vm, &pvlock_vms, node) {
+		spin_lock(&vm->lock);
+		xa_for_each(&vm->vcpus, i, pv)
+			pvlock_prio_restore(pv, now, false);
+		spin_unlock(&vm->lock);
+	}
+	rcu_read_unlock();
+}
+
+static void pvlock_tick(struct work_struct *w)
+{
+	u32 period = READ_ONCE(pvlock_host_params.period_ms), s, oc;
+	u64 now;
+
+	if (pvlock_ticks++ % PVLOCK_SCAN_TICKS == 0)
+		pvlock_vms_scan();
+	now = pvlock_now();
+	s = pvlock_sample_overcommit();
+	oc = READ_ONCE(pvlock_oc_x16);
+
+	/* EWMA with weight 1/4: about 4 ticks (80 ms) of memory */
+	WRITE_ONCE(pvlock_oc_x16, oc - oc / 4 + s * 4);
+	pvlock_restore_prio(now);
+	if (now - pvlock_last_hints >= (u64)period * NSEC_PER_MSEC) {
+		struct pvlock_vm *vm;
+
+		pvlock_last_hints = now;
+		rcu_read_lock();
+		list_for_each_entry_rcu(vm, &pvlock_vms, node)
+			if (atomic_read(&vm->nr_registered))
+				pvlock_vm_write_hints(vm, pvlock_host_overcommit(), now);
+		rcu_read_unlock();
+	}
+	if (!READ_ONCE(pvlock_host_unloading))
+		queue_delayed_work(pvlock_wq, &pvlock_tick_work, msecs_to_jiffies(PVLOCK_TICK_MS));
+}
+
+/* After a parameter change: write the hints now, not at the next period. */
+void pvlock_host_kick_worker(void)
+{
+	pvlock_last_hints = 0;
+	mod_delayed_work(pvlock_wq, &pvlock_tick_work, 0);
+}
 
 static int __init pvlock_host_init(void)
 {
 	int err;
 
+	err = pvlock_ksyms_init();
+	if (err)
+		return err;
+	/* ordered: the tick never runs next to a work that frees a VM */
+	pvlock_wq = alloc_ordered_workqueue("pvlock_host", 0);
+	if (!pvlock_wq) {
+		err = -ENOMEM;
+		goto err_ksyms;
+	}
 	err = pvlock_host_netlink_init();
 	if (err) {
 		pr_err("cannot register the %s netlink family: %d\n", PVLOCK_HOST_GENL_NAME, err);
-		goto err_out;
+		goto err_wq;
 	}
-	pr_info("version %s (ABI %d) loaded on %s\n", PVLOCK_VERSION, PVLOCK_ABI_VERSION,
-		init_utsname()->release);
+	preempt_notifier_inc();
+	err = pvlock_hooks_init();
+	if (err)
+		goto err_notifiers;
+	INIT_DELAYED_WORK(&pvlock_tick_work, pvlock_tick);
+	queue_delayed_work(pvlock_wq, &pvlock_tick_work, msecs_to_jiffies(PVLOCK_TICK_MS));
+	pr_info("version %s (ABI %d) loaded on %s, hooks 0x%x\n", PVLOCK_VERSION,
+		PVLOCK_ABI_VERSION, init_utsname()->release, pvlock_host_hooks);
 	return 0;
 
-err_out:
+err_notifiers:
+	preempt_notifier_dec();
+	pvlock_host_netlink_exit();
+err_wq:
+	destroy_workqueue(pvlock_wq);
+err_ksyms:
+	pvlock_ksyms_exit();
 	return err;
 }
 
+/*
+ * Unload under load: stop serving (guests get -ENOSYS from KVM from now
+ * on), wait for threads inside pvlock's handlers, drive every hooked vCPU
+ * thread out of KVM_RUN so that its notifier comes off on its own thread,
+ * remove the watches, then detach from every record and free.
+ */
 static void __exit pvlock_host_exit(void)
 {
+	WRITE_ONCE(pvlock_host_unloading, true);
 	pvlock_host_netlink_exit();
+	pvlock_hooks_exit_redirects();
+	pvlock_handlers_drain();
+	pvlock_vms_kick_and_wait();
+	pvlock_hooks_exit_watches();
+	cancel_delayed_work_sync(&pvlock_tick_work);
+	rcu_barrier();			/* queue_rcu_work() callbacks */
+	flush_workqueue(pvlock_wq);
+	pvlock_vms_free_all();
+	destroy_workqueue(pvlock_wq);
+	preempt_notifier_dec();
+	pvlock_ksyms_exit();
 	pr_info("unloaded\n");
 }
 
@@ -58,3 +201,4 @@ MODULE_LICENSE("GPL");
 MODULE_AUTHOR("pvlock developers");
 MODULE_DESCRIPTION("pvlock host: lock-holder-preemption relief for KVM guests");
 MODULE_VERSION(PVLOCK_VERSION);
+MODULE_SOFTDEP("pre: kvm");

@@ -16,6 +16,7 @@ rm -rf "$out"
 mkdir -p "$out"
 cp -a "$src/." "$out/"
 cd "$out" || exit 1
-"$PVLOCK_ROOT/scripts/kernels.sh" make "$id" -C "$KDIR" M="$out" modules > "$out/build.log" 2>&1 ||
+"$PVLOCK_ROOT/scripts/kernels.sh" make "$id" -C "$KDIR" M="$out" PVLOCK_ROOT="$PVLOCK_ROOT" modules \
+	> "$out/build.log" 2>&1 ||
 	{ grep -E 'error|Error' "$out/build.log" | head -5 >&2; die "$name build for $id failed"; }
 echo "$out/$name.ko"

@@ -10,6 +10,7 @@ PKGS=(
 	libinih-dev libmicrohttpd-dev libsystemd-dev libbpf-dev		# pvlockd
 	clang llvm bpftool						# BPF observer
 	libcmocka-dev							# unit tests
+	gnuplot-nox							# simulator plots (make bench-sim)
 	qemu-system-x86 seabios busybox-static cpio kmod jq		# QEMU tests
 	debootstrap xz-utils zstd ca-certificates curl			# kernel fetching
 )

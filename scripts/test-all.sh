@@ -11,23 +11,26 @@ rm -f "$R"/*.txt
 T0=$(now)
 declare -a TIMES
 
-stage() {	# name results-file command...
-	local name=$1 file=$2 t0 rc
+stage() {	# name "results-file..." command...
+	local name=$1 files=$2 file t0 rc
 	shift 2
+	file=${files%% *}	# stage failures are recorded in the first file
 	t0=$(now)
 	echo "=== stage $name"
 	"$@"
 	rc=$?
-	if [ ! -s "$file" ]; then
+	# shellcheck disable=SC2086
+	if ! cat $files 2>/dev/null | grep -q .; then
 		echo "FAIL stage/$name: produced no results (exit $rc)" >> "$file"
-	elif [ $rc -ne 0 ] && ! grep -q '^FAIL' "$file"; then
+	elif [ $rc -ne 0 ] && ! cat $files | grep -q '^FAIL'; then
 		echo "FAIL stage/$name: exited $rc" >> "$file"
 	fi
-	TIMES+=("$(printf '%-12s %7ss  %s' "$name" "$(elapsed "$t0")" "$("$PVLOCK_ROOT/scripts/tally.sh" -q "$file")")")
+	# shellcheck disable=SC2086
+	TIMES+=("$(printf '%-12s %7ss  %s' "$name" "$(elapsed "$t0")" "$("$PVLOCK_ROOT/scripts/tally.sh" -q $files)")")
 }
 
 stage deps "$R/deps.txt" bash -c "'$PVLOCK_ROOT/scripts/deps.sh' && echo 'PASS deps/installed' > '$R/deps.txt' || { echo 'FAIL deps/installed' > '$R/deps.txt'; false; }"
-stage check "$R/check.txt" make -s -C "$PVLOCK_ROOT" check
+stage check "$R/check.txt $R/sim.txt" make -s -C "$PVLOCK_ROOT" check
 stage matrix "$R/matrix.txt" "$PVLOCK_ROOT/scripts/matrix.sh"
 stage test-guest "$R/test-guest.txt" "$PVLOCK_ROOT/tests/qemu/test-guest.sh"
 stage test-nested "$R/test-nested.txt" "$PVLOCK_ROOT/tests/qemu/test-nested.sh"

@@ -11,9 +11,11 @@
  * watches each wait on this CPU and, once per window of samples, moves the
  * threshold:
  *
- *   - many waits behind a preempted vCPU (lock-holder preemption): cut at
- *     once to what successful spins need (twice their EWMA, or the longest
- *     of this window, whichever is more);
+ *   - waits behind a preempted vCPU (lock-holder preemption), a quarter of
+ *     the window's waits or of its wait time (rare, but each costs a host
+ *     time slice, so the count alone would never see them): cut at once to
+ *     what successful spins need (twice their EWMA, or the longest of this
+ *     window, whichever is more);
  *   - waits that gave up and then got the lock almost at once ("late":
  *     spinning a little longer would have won): double;
  *   - waits that gave up and then waited long, without a preemption seen:
@@ -37,11 +39,13 @@ struct pvlock_thresh_cfg {
 
 #define PVLOCK_THRESH_WINDOW_DEFAULT	64u
 #define PVLOCK_THRESH_LATE_NS_DEFAULT	20000ull	/* ~2 halt/wake round trips */
+#define PVLOCK_THRESH_WAIT_CAP_NS	1000000000ull	/* one wait counts at most 1 s */
 
 /* One wait in the slow path, as the guest measured it. */
 struct pvlock_wait_sample {
 	u32 spins;		/* iterations spun (until the lock, or giving up) */
 	u64 blocked_ns;		/* time spent yielded/halted, 0 if it never gave up */
+	u64 wait_ns;		/* slow-path entry to the lock, all of it */
 	bool waited;		/* gave up spinning at least once */
 	bool preempted;		/* the holder or predecessor was seen preempted */
 };
@@ -51,6 +55,7 @@ struct pvlock_thresh {
 	u32 n, n_waited, n_late, n_preempted;
 	u32 ewma_ok;		/* EWMA of spins of waits won by spinning, x16 */
 	u32 max_ok;		/* largest such spin count in this window */
+	u64 ns_all, ns_preempted;	/* wait time in this window, all / behind a preempted vCPU */
 };
 
 /* Decision of the last window, for tests, stats and the simulator's trace. */
@@ -102,8 +107,11 @@ pvlock_thresh_observe(struct pvlock_thresh *t, const struct pvlock_thresh_cfg *c
 	enum pvlock_thresh_reason why;
 
 	t->n++;
-	if (s->preempted)
+	t->ns_all += pvlock_min_u64(s->wait_ns, PVLOCK_THRESH_WAIT_CAP_NS);
+	if (s->preempted) {
 		t->n_preempted++;
+		t->ns_preempted += pvlock_min_u64(s->wait_ns, PVLOCK_THRESH_WAIT_CAP_NS);
+	}
 	if (s->waited) {
 		t->n_waited++;
 		if (s->blocked_ns < cfg->late_ns && !s->preempted)
@@ -121,7 +129,7 @@ pvlock_thresh_observe(struct pvlock_thresh *t, const struct pvlock_thresh_cfg *c
 	/* what successful spins need: twice their average, and their maximum */
 	need = pvlock_max_u32(t->ewma_ok / 8, t->max_ok);
 
-	if (t->n_preempted * 4 >= t->n) {
+	if (t->n_preempted * 4 >= t->n || (t->ns_all && t->ns_preempted >= t->ns_all / 4)) {
 		why = PVLOCK_TR_LHP;
 		v = pvlock_min_u32(need, old);
 	} else if (t->n_waited && t->n_late * 2 >= t->n_waited) {
@@ -142,6 +150,7 @@ pvlock_thresh_observe(struct pvlock_thresh *t, const struct pvlock_thresh_cfg *c
 		why = PVLOCK_TR_HINT;
 	t->n = t->n_waited = t->n_late = t->n_preempted = 0;
 	t->max_ok = 0;
+	t->ns_all = t->ns_preempted = 0;
 	return why;
 }
 

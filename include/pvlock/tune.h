@@ -14,7 +14,10 @@
  *   - lock-holder/waiter preemptions (LHP: eCS or waiter preempted) at or
  *     above @lhp_high per vCPU-second: halve, down to @min;
  *   - overcommitted (> 100%): at most max * 100 / overcommit_pct, so spin
- *     time shrinks as the share of a pCPU each vCPU gets shrinks;
+ *     time shrinks as the share of a pCPU each vCPU gets shrinks, and at
+ *     most @over_max (the simulator, tests/sim, measured a low cap of about
+ *     20 us of spinning best once vCPUs share pCPUs: 2x, 3x and 4x all
+ *     gained over the share-proportional cap alone);
  *   - calm (not overcommitted and LHP below @lhp_low) for @calm_periods
  *     periods in a row: double; reaching @max removes the hint.
  * Budget (boosts per period for the VM):
@@ -35,11 +38,13 @@ struct pvlock_tune_cfg {
 	u32 budget_max;			/* <= PVLOCK_BUDGET_MAX */
 	u32 lhp_low, lhp_high;		/* LHP events per vCPU-second */
 	u32 calm_periods;		/* calm periods before relaxing */
+	u32 over_max;			/* cap while overcommitted; 0 = share only */
 };
 
 #define PVLOCK_TUNE_LHP_LOW_DEFAULT	5u
 #define PVLOCK_TUNE_LHP_HIGH_DEFAULT	50u
 #define PVLOCK_TUNE_CALM_DEFAULT	3u
+#define PVLOCK_TUNE_OVER_MAX_DEFAULT	1024u
 
 /* One VM over one tuning period: counter deltas and the host's load. */
 struct pvlock_tune_sample {
@@ -81,6 +86,7 @@ static inline void pvlock_tune_cfg_default(struct pvlock_tune_cfg *cfg)
 	cfg->lhp_low = PVLOCK_TUNE_LHP_LOW_DEFAULT;
 	cfg->lhp_high = PVLOCK_TUNE_LHP_HIGH_DEFAULT;
 	cfg->calm_periods = PVLOCK_TUNE_CALM_DEFAULT;
+	cfg->over_max = PVLOCK_TUNE_OVER_MAX_DEFAULT;
 }
 
 /* LHP events per vCPU-second, saturating. */
@@ -112,6 +118,9 @@ pvlock_tune(struct pvlock_tune_state *st, const struct pvlock_tune_cfg *cfg,
 
 	if (!(pinned & PVLOCK_PIN_THRESHOLD)) {
 		u32 cap = over ? (u32)((u64)hi * 100 / s->overcommit_pct) : hi;
+
+		if (over && cfg->over_max)
+			cap = pvlock_min_u32(cap, pvlock_max_u32(cfg->over_max, lo));
 
 		v = cur;
 		if (rate >= cfg->lhp_high) {

@@ -20,6 +20,7 @@ prepare_tools() {
 	make -s -C "$PVLOCK_ROOT/tests/qemu/tools" >/dev/null || die "building the test tools failed"
 	PVLOCKCTL=$PVLOCK_ROOT/build/daemon/pvlockctl
 	PVLOCK_QUERY=$PVLOCK_ROOT/build/tools/pvlock-query
+	PVLOCK_HC_USER=$PVLOCK_ROOT/build/tools/pvlock-hc-user
 }
 
 # prepare_locktorture ID: torture.ko and locktorture.ko for that kernel.

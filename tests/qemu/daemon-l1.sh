@@ -116,9 +116,9 @@ fi
 pvlockctl vm list | sed 's/^/PVLOCK-SHOW [L1 vm list] /'
 pvlockctl vm show a | sed 's/^/PVLOCK-SHOW [L1 vm show a] /'
 pvlockctl stats --once -d 2 | sed 's/^/PVLOCK-SHOW [L1 stats --once] /'
-q1=$(pvlock-query host-stats)
+q1=$(pvlock-query host-stats | jq -c "[.[] | {vm_id: .vm} + .stats]")
 js=$(pvlockctl -j stats --once -d 1 --all)
-q2=$(pvlock-query host-stats)
+q2=$(pvlock-query host-stats | jq -c "[.[] | {vm_id: .vm} + .stats]")
 # the metrics now too, while both guests certainly run (the checks below take a while)
 wget -q -O /tmp/metrics.txt http://127.0.0.1:9583/metrics
 echo "$js" | jq -c '.rows[] | select(.counter == "yields" or .counter == "preemptions")' |

@@ -9,4 +9,4 @@ expect_out kvm-clock 'kvm-clock' dmesg
 check insmod insmod /pvlock/pvlock_guest.ko
 expect_out status 'version +[0-9.]+ \(ABI 1\)' pvlockctl -G status
 pvlockctl -G status | sed 's/^/PVLOCK-SHOW [L2] /'
-check rmmod rmmod pvlock_guest
+check unload guest_unload

@@ -72,6 +72,29 @@ static void lhp_cuts_to_what_spins_need(void **state)
 	assert_in_range(t.threshold, 300, 700);
 }
 
+static void rare_long_lhp_cuts_by_time(void **state)
+{
+	struct pvlock_thresh t;
+	struct pvlock_wait_sample ok = { .spins = 300, .wait_ns = 3000 };
+	struct pvlock_wait_sample lhp = { .spins = 32768, .waited = true, .blocked_ns = 4000000,
+					  .wait_ns = 5000000, .preempted = true };
+	unsigned int i;
+
+	(void)state;
+	pvlock_thresh_init(&t, &cfg, PVLOCK_SPIN_STOCK);
+	for (i = 0; i < 12 * 16; i++)
+		pvlock_thresh_observe(&t, &cfg, &ok, 0);
+	/* one wait in 16 behind a preempted holder, but most of the wait time */
+	feed(&t, 15, ok, 0);
+	assert_int_equal(feed(&t, 1, lhp, 0), PVLOCK_TR_LHP);
+	assert_in_range(t.threshold, 300, 700);
+	/* the same mix with short preempted waits is no reason to cut */
+	pvlock_thresh_init(&t, &cfg, PVLOCK_SPIN_STOCK);
+	lhp.wait_ns = 1000;
+	feed(&t, 15, ok, 0);
+	assert_int_not_equal(feed(&t, 1, lhp, 0), PVLOCK_TR_LHP);
+}
+
 static void late_wakes_double(void **state)
 {
 	struct pvlock_thresh t;
@@ -173,6 +196,7 @@ int main(void)
 		cmocka_unit_test(init_is_bounded),
 		cmocka_unit_test(no_decision_before_window),
 		cmocka_unit_test(lhp_cuts_to_what_spins_need),
+		cmocka_unit_test(rare_long_lhp_cuts_by_time),
 		cmocka_unit_test(late_wakes_double),
 		cmocka_unit_test(long_waits_halve_but_not_below_need),
 		cmocka_unit_test(good_spins_keep),

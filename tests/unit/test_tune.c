@@ -43,6 +43,7 @@ static void overcommit_caps_by_share(void **state)
 
 	(void)state;
 	pvlock_tune_cfg_default(&cfg);
+	cfg.over_max = 0;	/* the share alone */
 	d = pvlock_tune(&st, &cfg, &s, 0);
 	assert_int_equal(d.threshold, cfg.max / 2);
 	assert_int_equal(d.why, PVLOCK_TUNE_OVERCOMMIT);
@@ -55,6 +56,29 @@ static void overcommit_caps_by_share(void **state)
 	s.overcommit_pct = 400;
 	d = pvlock_tune(&st, &cfg, &s, 0);
 	assert_int_equal(d.threshold, cfg.max / 4);
+}
+
+static void overcommit_cap_at_over_max(void **state)
+{
+	struct pvlock_tune_cfg cfg;
+	struct pvlock_tune_state st = { 0 };
+	struct pvlock_tune_sample s = sample(150, 10, 0);
+	struct pvlock_tune_decision d;
+
+	(void)state;
+	pvlock_tune_cfg_default(&cfg);
+	d = pvlock_tune(&st, &cfg, &s, 0);
+	assert_int_equal(d.threshold, cfg.over_max);
+	assert_int_equal(d.why, PVLOCK_TUNE_OVERCOMMIT);
+	/* never below min, even if over_max is */
+	cfg.over_max = 16;
+	d = pvlock_tune(&st, &cfg, &s, 0);
+	assert_int_equal(d.threshold, cfg.min);
+	/* back under 100%: the cap goes, the hint relaxes in steps to none */
+	s = sample(90, 0, 0);
+	while (st.threshold)
+		d = pvlock_tune(&st, &cfg, &s, 0);
+	assert_int_equal(d.why, PVLOCK_TUNE_RELAX);
 }
 
 static void lhp_halves_down_to_min(void **state)
@@ -190,6 +214,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(undercommitted_calm_gives_no_hint),
 		cmocka_unit_test(overcommit_caps_by_share),
+		cmocka_unit_test(overcommit_cap_at_over_max),
 		cmocka_unit_test(lhp_halves_down_to_min),
 		cmocka_unit_test(calm_relaxes_slowly_then_drops_hint),
 		cmocka_unit_test(moderate_lhp_holds),

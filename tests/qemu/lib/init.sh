@@ -25,10 +25,14 @@ else
 	echo "PVLOCK-RESULT FAIL init: /test.sh missing"
 	rc=1
 fi
+# Kernel messages up to KERN_WARNING, for the console scan: they reach the
+# console anyway at loglevel=5, unless the console was too busy to keep up.
 echo "PVLOCK-DMESG-BEGIN"
-dmesg
+dmesg -r | grep -E '^<[0-4]>' | sed 's/^<[0-9]>//'
 echo "PVLOCK-DMESG-END"
 echo "PVLOCK-DONE rc=$rc"
 sync
+# poweroff -f does not wait for the serial line to drain: give it a moment
+sleep 1
 poweroff -f
 sleep 5

@@ -41,10 +41,15 @@ expect_out() {
 }
 
 # Load the distro modules listed in /kmod/order (dependencies first).
+# PVLOCK_KVM_AMD (kernel command line, "%" between parameters) are kvm_amd's
+# module parameters.
 load_kmods() {
 	[ -f /kmod/order ] || return 0
 	while read -r m; do
-		insmod "/kmod/$m" || { fail "kmod/$m" "insmod failed"; return 1; }
+		_p=
+		[ "$m" = kvm-amd.ko ] && _p=$(echo "${PVLOCK_KVM_AMD:-}" | tr % " ")
+		# shellcheck disable=SC2086
+		insmod "/kmod/$m" $_p || { fail "kmod/$m" "insmod failed"; return 1; }
 	done < /kmod/order
 }
 
@@ -88,24 +93,49 @@ slab_kb() {
 # behaviour does not depend on it.
 # PVLOCK_L2_APPEND (from the L1's command line) is added to the L2's; "%"
 # separates parameters there, since a kernel parameter cannot hold spaces.
+# L2_APPEND (set by the caller) adds parameters for this one L2.
 run_l2() {
 	_name=$1 _smp=$2 _mem=$3 _to=$4 _initrd=$5
 	shift 5
+	# one L2 boot at a time: wait until the previous one reached its /init
+	# (PVLOCK_L2_STAGGER=0 starts them together)
+	if [ "${PVLOCK_L2_STAGGER:-1}" = 1 ] && [ -n "${L2_LAST:-}" ]; then
+		_i=0
+		while ! grep -q '^PVLOCK-INIT' "/tmp/l2-$L2_LAST.log" 2>/dev/null && [ $_i -lt 240 ]; do
+			usleep 500000
+			_i=$((_i + 1))
+		done
+	fi
+	L2_LAST=$_name
+	# PVLOCK_L2_PIN=1: the k-th L2 runs on L1 CPU k mod nproc only
+	_pin=
+	if [ "${PVLOCK_L2_PIN:-0}" = 1 ]; then
+		_pin="taskset -c $((${L2_COUNT:-0} % $(nproc)))"
+	fi
+	L2_COUNT=$((${L2_COUNT:-0} + 1))
 	# a monitor on a pair of fifos lets wait_l2 dump a hung guest's registers
-	rm -f "/tmp/l2-$_name.mon.in" "/tmp/l2-$_name.mon.out"
+	rm -f "/tmp/l2-$_name.mon.in" "/tmp/l2-$_name.mon.out" "/tmp/l2-$_name.rc"
 	mkfifo "/tmp/l2-$_name.mon.in" "/tmp/l2-$_name.mon.out"
-	timeout "$_to" qemu-system-x86_64 -enable-kvm -cpu host -smp "$_smp" -m "$_mem" \
-		-name "$_name" -nodefaults -display none -no-reboot \
-		-serial "file:/tmp/l2-$_name.log" -L /usr/share/qemu \
-		-monitor "pipe:/tmp/l2-$_name.mon" \
-		-kernel /boot/vmlinuz -initrd "$_initrd" \
-		-append "console=ttyS0 panic=-1 quiet loglevel=5 noxsave PVLOCK_HOSTNAME=$_name $(echo "$PVLOCK_L2_APPEND" | tr % " ")" \
-		"$@" > "/tmp/l2-$_name.qemu" 2>&1 &
+	# the console goes to our own as it comes, "[L2:NAME] "-prefixed (so
+	# that an L2's last words survive a hung or dead L1), and to a file
+	# that the payloads read markers from
+	{
+		$_pin timeout "$_to" qemu-system-x86_64 -enable-kvm -cpu "${PVLOCK_L2_CPU:-host}" \
+			-smp "$_smp" -m "$_mem" -name "$_name" -nodefaults -display none \
+			-no-reboot -serial stdio -L /usr/share/qemu \
+			-monitor "pipe:/tmp/l2-$_name.mon" \
+			-kernel /boot/vmlinuz -initrd "$_initrd" \
+			-append "console=ttyS0 panic=-1 quiet loglevel=5 noxsave softlockup_all_cpu_backtrace=1 PVLOCK_HOSTNAME=$_name $(echo "$PVLOCK_L2_APPEND" | tr % " ") ${L2_APPEND:-}" \
+			"$@" 2> "/tmp/l2-$_name.qemu" < /dev/null
+		echo $? > "/tmp/l2-$_name.rc"
+	} | tr -d '\r' | tee "/tmp/l2-$_name.log" | sed "s/^/[L2:$_name] /" &
 	eval "L2_PID_$_name=$! L2_TO_$_name=$_to L2_T0_$_name=$(cut -d. -f1 /proc/uptime)"
 	# drain the monitor's output so that it never blocks
 	cat "/tmp/l2-$_name.mon.out" > "/tmp/l2-$_name.mon.log" 2>/dev/null &
 }
 
+# wait_l2 NAME: wait for it to end and report whether it reached its end
+# marker (its console was already copied into ours as it came).
 wait_l2() {
 	_name=$1
 	eval "_pid=\$L2_PID_$_name _to=\$L2_TO_$_name _t0=\$L2_T0_$_name"
@@ -121,8 +151,7 @@ wait_l2() {
 		sleep 1
 	done
 	wait "$_pid"
-	_rc=$?
-	sed "s/^/[L2:$_name] /" "/tmp/l2-$_name.log" | tr -d '\r'
+	_rc=$(cat "/tmp/l2-$_name.rc" 2>/dev/null)
 	if [ -s "/tmp/l2-$_name.qemu" ]; then
 		sed "s/^/[L2:$_name qemu] /" "/tmp/l2-$_name.qemu"
 	fi
@@ -131,4 +160,38 @@ wait_l2() {
 	else
 		fail "l2-$_name-ran" "no end marker (qemu rc=$_rc, 124 = timeout)"
 	fi
+}
+
+# l2_pids NAME: the QEMU process of L2 NAME (busybox has no pgrep)
+l2_pids() {
+	ps -o pid,args | awk -v n="-name $1 " 'index($0, "qemu-system") && index($0, n) && !index($0, "timeout") { print $1 }'
+}
+
+# dump_l2 NAME: where a stuck L2 is: its vCPUs' registers (QEMU monitor)
+# and the L1 kernel stacks of its QEMU threads.
+dump_l2() {
+	timeout 3 sh -c "echo \"info registers -a\" > /tmp/l2-$1.mon.in"
+	sleep 2
+	sed "s/^/[L2:$1 stuck] /" "/tmp/l2-$1.mon.log" | tr -d '\r' |
+		grep -E 'CPU#|RIP=|RSP=|EFL=|HLT' | head -40
+	for _p in $(l2_pids "$1"); do
+		for _t in /proc/$_p/task/*; do
+			echo "[L2:$1 stuck] thread $(cat "$_t/comm" 2>/dev/null) ($(basename "$_t")):"
+			sed "s/^/[L2:$1 stuck]   /" "$_t/stack" 2>/dev/null | head -12
+		done
+	done
+}
+
+# wait_mark NAME MARK SECONDS: until L2 NAME's console shows "PVLOCK-MARK MARK"
+# (on a timeout, dump_l2 says where it is stuck)
+wait_mark() {
+	_i=0
+	while ! grep -q "^PVLOCK-MARK $2\$" "/tmp/l2-$1.log" 2>/dev/null; do
+		_i=$((_i + 1))
+		if [ $_i -gt $(($3 * 2)) ]; then
+			dump_l2 "$1"
+			return 1
+		fi
+		usleep 500000
+	done
 }

@@ -1,0 +1,74 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# L2 payload of the nested benchmark: the lock-heavy workload
+# (pvlock_lockbench) in rounds, stock and pvlock alternating in ABBA order
+# so that drift cancels. pvlock_guest is loaded once (one livepatch) and
+# switched between its "stock" mode (the kernel's algorithm: the baseline)
+# and "adaptive". Before each measured run the guest says which variant it
+# wants ("PVLOCK-MARK want-<variant> <round>") and waits until the L1 has
+# the host side in place: pvlock_host unloaded for stock, loaded (guest
+# registered) for pvlock. One "PVLOCK-BENCH" line per run.
+. /lib/pvtest.sh
+
+rounds=${PVLOCK_BENCH_ROUNDS:-5}
+secs=${PVLOCK_BENCH_SECS:-20}
+cs=${PVLOCK_BENCH_CS_NS:-2000}
+think=${PVLOCK_BENCH_THINK_NS:-4000}
+q=pvlock-query
+name=$(hostname)
+
+field() { pvlockctl -j -G status 2>/dev/null | jq -r ".guest.$1"; }
+
+wait_host() {	# wait_host stock|pvlock: until the host side matches
+	_i=0
+	while [ $_i -lt 600 ]; do
+		_h=$(field handshake)
+		if [ "$1" = stock ] && [ "$_h" != agreed ]; then return 0; fi
+		if [ "$1" = pvlock ] && [ "$_h" = agreed ] && [ "$(field registered)" = "$(nproc)" ]; then
+			return 0
+		fi
+		usleep 100000
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+one() {	# one VARIANT ROUND
+	if [ "$1" = stock ]; then
+		$q guest-set mode=stock
+	else
+		$q guest-set mode=adaptive
+	fi
+	echo "PVLOCK-MARK want-$1 $2"
+	wait_host "$1" || { fail "bench-$1-$2-host" "host side not ready after 60 s"; return; }
+	$q guest-reset
+	n0=$(dmesg | wc -l)
+	insmod /bench/pvlock_lockbench.ko cs_ns="$cs" think_ns="$think" || { fail "bench-$1-$2" insmod; return; }
+	sleep "$secs"
+	rmmod pvlock_lockbench
+	r=$(dmesg | tail -n +$((n0 + 1)) | sed -n 's/.*pvlock_lockbench: ops=\([0-9]*\) ns=\([0-9]*\).*/\1 \2/p' | tail -1)
+	st=$($q guest-stats)
+	set -- "$1" "$2" $r
+	echo "PVLOCK-BENCH vm=$name round=$2 variant=$1 ops=${3:-0} ns=${4:-0} stats=$(echo "$st" | jq -c '{yields, yield_same_vm, yield_cross_vm, waits, halts, threshold, hist}')"
+	echo "PVLOCK-MARK done-$1 $2"
+}
+
+check insmod insmod /pvlock/pvlock_guest.ko mode=stock
+check patched guest_patched
+show=${PVLOCK_BENCH_SHOW:-0}
+if [ "$show" -gt 0 ]; then
+	# the demo's live part: pvlock on while the L1 shows its counters
+	$q guest-set mode=adaptive
+	echo "PVLOCK-MARK want-pvlock 0"
+	wait_host pvlock || fail show-host "host side not ready after 60 s"
+	insmod /bench/pvlock_lockbench.ko cs_ns="$cs" think_ns="$think"
+	sleep "$show"
+	rmmod pvlock_lockbench
+	echo "PVLOCK-MARK done-pvlock 0"
+fi
+r=1
+while [ $r -le "$rounds" ]; do
+	if [ $((r % 2)) -eq 1 ]; then one stock $r; one pvlock $r; else one pvlock $r; one stock $r; fi
+	r=$((r + 1))
+done
+pass bench-ran "$rounds rounds of ${secs}s per variant"

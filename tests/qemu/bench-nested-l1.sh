@@ -1,0 +1,79 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# L1 payload of the nested benchmark (see tests/qemu/bench-l2.sh): first
+# two L2 VMs of 2 vCPUs on the L1's 2 vCPUs (2x overcommitted), then one
+# alone (undercommitted). The L1 follows the guests' rounds: when every
+# guest wants stock it unloads pvlock_host (and stops pvlockd); when every
+# guest wants pvlock it loads them.
+. /lib/pvtest.sh
+
+rounds=${PVLOCK_BENCH_ROUNDS:-5}
+secs=${PVLOCK_BENCH_SECS:-20}
+to=$((rounds * 2 * (secs + 40) + ${PVLOCK_BENCH_SHOW:-0} + 300))
+host_on=0
+
+host() {	# host on|off
+	if [ "$1" = on ] && [ $host_on = 0 ]; then
+		insmod /pvlock/pvlock_host.ko || fail host-load
+		if [ -x /usr/bin/pvlockd ]; then
+			pvlockd > /tmp/pvlockd.log 2>&1 &
+			PVLOCKD=$!
+		fi
+		host_on=1
+	elif [ "$1" = off ] && [ $host_on = 1 ]; then
+		[ -n "${PVLOCKD:-}" ] && kill "$PVLOCKD" && wait "$PVLOCKD"
+		PVLOCKD=
+		rmmod pvlock_host || fail host-unload
+		host_on=0
+	fi
+}
+
+follow() {	# follow NAME...: drive the host side through the guests' rounds
+	r=1
+	while [ $r -le "$rounds" ]; do
+		if [ $((r % 2)) -eq 1 ]; then order="stock pvlock"; else order="pvlock stock"; fi
+		for v in $order; do
+			for n in "$@"; do
+				wait_mark "$n" "want-$v $r" $((secs + 300)) || { fail "follow-$n-$v-$r"; return 1; }
+			done
+			if [ "$v" = stock ]; then host off; else host on; fi
+			info "round $r: $v for $*"
+		done
+		r=$((r + 1))
+	done
+}
+
+# show NAME...: pvlock on, its live counters every 10 s while the guests
+# run the workload for PVLOCK_BENCH_SHOW seconds (the demo)
+show() {
+	for n in "$@"; do
+		wait_mark "$n" "want-pvlock 0" 300 || { fail "show-$n"; return 1; }
+	done
+	host on
+	t=0
+	while [ $t -lt "$PVLOCK_BENCH_SHOW" ]; do
+		sleep 10
+		t=$((t + 10))
+		echo "PVLOCK-SHOW"
+		echo "PVLOCK-SHOW ---- L1 host, ${t}s: pvlockctl vm list; pvlockctl stats --once"
+		pvlockctl vm list 2>&1 | sed 's/^/PVLOCK-SHOW /'
+		pvlockctl stats --once 2>&1 | sed 's/^/PVLOCK-SHOW /'
+	done
+}
+
+check load-kvm load_kmods
+L2_APPEND="PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_SHOW=${PVLOCK_BENCH_SHOW:-0}"
+run_l2 a 2 256 "$to" /boot/l2.cpio.gz
+run_l2 b 2 256 "$to" /boot/l2.cpio.gz
+[ "${PVLOCK_BENCH_SHOW:-0}" -gt 0 ] && show a b
+follow a b
+wait_l2 a
+wait_l2 b
+host off
+if [ "${PVLOCK_BENCH_UNDER:-1}" = 1 ]; then
+	L2_APPEND="PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_SHOW=0"
+	run_l2 solo 2 256 "$to" /boot/l2.cpio.gz
+	follow solo
+	wait_l2 solo
+	host off
+fi

@@ -1,0 +1,97 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# L1 (TCG, kvm_amd) with pvlock_host and two L2 VMs of 2 vCPUs each running
+# pvlock_guest and locktorture: 2x overcommitted on the L1's 2 vCPUs.
+#   1. handshake and registration on both sides, yields served in the same
+#      VM and across VMs, the VM list by name with counters, and the
+#      guests' counters equal to the host's where both count the same event;
+#   2. pvlock_host unloaded while both guests run locktorture, then loaded
+#      again: the guests fall back, re-register by themselves, and their
+#      locktorture still ends SUCCESS.
+. /lib/pvtest.sh
+
+q=pvlock-query
+secs=${PVLOCK_LT_SECS:-20}
+
+vm_of() {	# vm_of NAME: that VM's object from the host's VM list
+	$q host-vms | jq -c ".[] | select(.name == \"$1\")"
+}
+
+check load-kvm load_kmods
+check insmod-host insmod /pvlock/pvlock_host.ko
+st=$($q host-status)
+info "host status: $st"
+hooks=$(echo "$st" | jq .hooks)
+# 1 hypercall, 2 on_spin, 4 preempt notifiers
+if [ $((hooks & 5)) -eq 5 ]; then pass hooks "0x$(printf %x "$hooks")"; else fail hooks "$st"; fi
+
+L2_APPEND="PVLOCK_ROLE=pvlock PVLOCK_LT_SECS=$secs"
+run_l2 a 2 256 $((secs * 3 + 180)) /boot/l2.cpio.gz
+run_l2 b 2 256 $((secs * 3 + 180)) /boot/l2.cpio.gz
+
+if wait_mark a phase1-done 240 && wait_mark b phase1-done 240; then
+	pass phase1-reached
+else
+	fail phase1-reached "$(tail -3 /tmp/l2-a.log /tmp/l2-b.log | tr '\n' ' ')"
+fi
+
+vms=$($q host-vms)
+pvlockctl -H status | sed 's/^/PVLOCK-SHOW [L1] /'
+echo "$vms" | jq -r '.[] | "PVLOCK-SHOW [L1] VM \(.id) \(.name) pid \(.pid) vcpus \(.vcpus) registered \(.registered) yields \(.stats.yields) same \(.stats.yield_same_vm) cross \(.stats.yield_cross_vm) halts \(.stats.halts) preempt \(.stats.preemptions) ecs \(.stats.ecs_preemptions)"'
+info "per-vCPU: $($q host-stats vcpu | jq -c '[.[] | {vm, vcpu, y: .stats.yields, p: .stats.preemptions, e: .stats.ecs_preemptions}]')"
+for n in a b; do
+	v=$(echo "$vms" | jq -c ".[] | select(.name == \"$n\")")
+	if [ -n "$v" ] && [ "$(echo "$v" | jq '.registered == 2 and .vcpus == 2 and .abi == 1')" = true ]; then
+		pass "vm-$n-listed" "$(echo "$v" | jq -c '{id, name, pid, vcpus, registered, abi}')"
+	else
+		fail "vm-$n-listed" "$vms"
+	fi
+	g=$(sed -n 's/^PVLOCK-GSTATS //p' "/tmp/l2-$n.log" | tr -d '\r' | tail -1)
+	if [ -z "$g" ] || [ -z "$v" ]; then
+		fail "vm-$n-counters-agree" "guest: '$g'"
+		continue
+	fi
+	# same events counted on both sides: the yields issued and their outcome
+	gy=$(echo "$g" | jq '[.yields, .yield_same_vm, .yield_cross_vm, .yield_halted] | join(",")')
+	hy=$(echo "$v" | jq '[.stats.yields, .stats.yield_same_vm, .stats.yield_cross_vm, .stats.halts] | join(",")')
+	if [ "$gy" = "$hy" ] && [ "$(echo "$g" | jq .yields)" -gt 0 ]; then
+		pass "vm-$n-counters-agree" "guest $gy = host $hy (yields,same,cross,halted)"
+	else
+		fail "vm-$n-counters-agree" "guest $gy host $hy"
+	fi
+done
+same=$(echo "$vms" | jq '[.[].stats.yield_same_vm] | add')
+cross=$(echo "$vms" | jq '[.[].stats.yield_cross_vm] | add')
+if [ "$same" -gt 0 ]; then pass yields-same-vm "$same"; else fail yields-same-vm "$vms"; fi
+if [ "$cross" -gt 0 ]; then pass yields-cross-vm "$cross"; else fail yields-cross-vm "$vms"; fi
+ecs=$(echo "$vms" | jq '[.[].stats.ecs_preemptions] | add')
+pre=$(echo "$vms" | jq '[.[].stats.preemptions] | add')
+if [ "$pre" -gt 0 ] && [ "$ecs" -le "$pre" ]; then
+	pass preemptions-seen "preemptions=$pre of which in an eCS: $ecs"
+else
+	fail preemptions-seen "preemptions=$pre ecs=$ecs"
+fi
+
+# 2. unload and reload under load
+if wait_mark a phase2-started 60 && wait_mark b phase2-started 60; then
+	sleep 3
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	check rmmod-host-under-load rmmod pvlock_host
+	info "rmmod pvlock_host took $(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { print b - a }') s with 4 vCPUs registered"
+	if [ -d /sys/module/pvlock_host ]; then fail host-gone; else pass host-gone; fi
+	sleep 4
+	check reload-host insmod /pvlock/pvlock_host.ko
+	i=0
+	while [ "$($q host-status | jq .registered)" != 4 ] && [ $i -lt 40 ]; do
+		usleep 500000
+		i=$((i + 1))
+	done
+	r=$($q host-status | jq .registered)
+	if [ "$r" = 4 ]; then pass guests-reregistered "after $((i / 2)) s"; else fail guests-reregistered "registered=$r"; fi
+else
+	fail phase2-reached "$(tail -3 /tmp/l2-a.log /tmp/l2-b.log | tr '\n' ' ')"
+fi
+
+wait_l2 a
+wait_l2 b
+check rmmod-host rmmod pvlock_host

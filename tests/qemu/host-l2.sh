@@ -1,0 +1,96 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# L2 KVM guest for the host-module tests. Its role comes from the kernel
+# command line (PVLOCK_ROLE=...), set by the L1 payload:
+#   pvlock   pvlock_guest (adaptive) + locktorture in two phases; between
+#            them the guest's counters are printed for the L1 to compare
+#            with the host's; during phase 2 the L1 unloads and reloads
+#            pvlock_host, and the guest must re-register by itself
+#   plain    locktorture only, no pvlock_guest
+#   hostile  the pvlock_hostile test module and a user-mode hypercall,
+#            then it idles until the L1 kills it
+# Markers for the L1 (which reads this console): "PVLOCK-MARK <what>".
+. /lib/pvtest.sh
+
+role=$(sed -n 's/.*PVLOCK_ROLE=\([a-z]*\).*/\1/p' /proc/cmdline)
+secs=${PVLOCK_LT_SECS:-20}
+q=pvlock-query
+mark() { echo "PVLOCK-MARK $*"; }
+
+status_field() {	# status_field NAME: a field of "pvlockctl -j -G status"
+	pvlockctl -j -G status 2>/dev/null | jq -r ".guest.$1"
+}
+
+wait_agreed() {	# wait_agreed SECONDS: handshake agreed and every CPU registered
+	_i=0
+	while [ $_i -lt $(($1 * 10)) ]; do
+		if [ "$(status_field handshake)" = agreed ] &&
+		   [ "$(status_field registered)" = "$(nproc)" ]; then
+			return 0
+		fi
+		usleep 100000
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+torture() {	# torture SECONDS: one locktorture run; PASS/FAIL as NAME
+	_n0=$(dmesg | wc -l)
+	insmod /lt/locktorture.ko torture_type=spin_lock stat_interval=0 \
+		nwriters_stress=$((2 * $(nproc))) || { fail "$2" "insmod locktorture"; return; }
+	sleep "$1"
+	rmmod locktorture
+	_out=$(dmesg | tail -n +$((_n0 + 1)) | grep -E 'Writes *:|End of test')
+	if echo "$_out" | grep -q 'End of test: SUCCESS' && echo "$_out" | grep -q 'Fail: 0'; then
+		pass "$2" "$(echo "$_out" | grep -o 'Total: *[0-9]*' | head -1)"
+	else
+		fail "$2" "$(echo "$_out" | tr '\n' ' ')"
+	fi
+}
+
+case $role in
+pvlock)
+	check insmod insmod /pvlock/pvlock_guest.ko mode=adaptive
+	if wait_agreed 15; then
+		pass handshake-agreed "$(pvlockctl -G status | grep -E 'handshake|registered' | tr -s ' ' | tr '\n' ' ')"
+	else
+		fail handshake-agreed "$(pvlockctl -G status | tr '\n' ' ')"
+	fi
+	check torture-module insmod /lt/torture.ko
+	torture "$secs" locktorture-phase1
+	# no lock waits now: the counters stand still for the comparison
+	echo "PVLOCK-GSTATS $($q guest-stats | jq -c 'del(.hist)')"
+	mark phase1-done
+	sleep 8
+	mark phase2-started
+	torture $((secs + 25)) locktorture-phase2
+	if wait_agreed 20; then
+		pass reregistered-after-host-reload "$(status_field registered) CPUs"
+	else
+		fail reregistered-after-host-reload "$(pvlockctl -G status | tr '\n' ' ')"
+	fi
+	check rmmod-torture rmmod torture
+	check unload guest_unload
+	;;
+plain)
+	check torture-module insmod /lt/torture.ko
+	torture $((secs * 2)) locktorture
+	check rmmod-torture rmmod torture
+	;;
+hostile)
+	# the module runs its cases at load and reports each one
+	insmod /pvlock/pvlock_hostile.ko || fail hostile-insmod "$(dmesg | tail -3 | tr '\n' ' ')"
+	dmesg | grep -o 'PVLOCK-RESULT .*'
+	out=$(pvlock-hc-user 2>&1); rc=$?
+	if [ $rc -eq 0 ] && echo "$out" | grep -q 'ret=-1$'; then
+		pass hostile-user-mode-hypercall "$out"
+	else
+		fail hostile-user-mode-hypercall "rc=$rc $out"
+	fi
+	mark hostile-done
+	sleep 600	# the L1 kills this VM while it is registered
+	;;
+*)
+	fail role "unknown role '$role'"
+	;;
+esac

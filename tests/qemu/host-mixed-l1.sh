@@ -1,0 +1,101 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# L1 (TCG, kvm_amd) with pvlock_host and three L2 VMs of 2 vCPUs each:
+#   good     pvlock_guest + locktorture
+#   plain    locktorture without pvlock_guest
+#   hostile  the pvlock_hostile test module: every kind of bad hypercall
+# The host must list all three (the plain one too, though it never calls),
+# refuse each bad call with the documented error and count it, log at most
+# a few lines, keep serving the good VM, and forget the hostile VM when it
+# is killed while registered.
+. /lib/pvtest.sh
+
+q=pvlock-query
+secs=${PVLOCK_LT_SECS:-20}
+
+vm_of() {	# vm_of NAME: that VM's object from the host's VM list
+	$q host-vms | jq -c ".[] | select(.name == \"$1\")"
+}
+
+check load-kvm load_kmods
+check insmod-host insmod /pvlock/pvlock_host.ko
+n0=$(dmesg | wc -l)
+
+L2_APPEND="PVLOCK_ROLE=pvlock PVLOCK_LT_SECS=$secs"
+run_l2 good 2 256 $((secs * 3 + 240)) /boot/l2.cpio.gz
+L2_APPEND="PVLOCK_ROLE=plain PVLOCK_LT_SECS=$secs"
+run_l2 plain 2 256 $((secs * 3 + 240)) /boot/l2.cpio.gz
+L2_APPEND="PVLOCK_ROLE=hostile"
+run_l2 hostile 2 256 $((secs * 3 + 240)) /boot/l2.cpio.gz
+
+if wait_mark hostile hostile-done 240; then
+	pass hostile-ran
+else
+	fail hostile-ran "$(tail -5 /tmp/l2-hostile.log | tr '\n' ' ')"
+fi
+sed -n 's/^\(PVLOCK-RESULT .*\)/[L2:hostile] \1/p' /tmp/l2-hostile.log | tr -d '\r'
+h=$(vm_of hostile)
+info "hostile VM: $h"
+# what the hostile module sent (see tests/qemu/kmod/pvlock_hostile): each
+# bad call counted in its class
+expect_count() {	# expect_count COUNTER MIN
+	v=$(echo "$h" | jq ".stats.$1 // 0")
+	if [ "$v" -ge "$2" ]; then pass "hostile-counted-$1" "$v"; else fail "hostile-counted-$1" "$v < $2"; fi
+}
+expect_count bad_state 3
+expect_count bad_args 4
+expect_count bad_gpa 2
+expect_count bad_cpu 3
+expect_count bad_record 3
+expect_count bad_double 3
+expect_count bad_rate 150
+expect_count bad_cpl 1
+lines=$(dmesg | tail -n +$((n0 + 1)) | grep -c 'registration refused')
+if [ "$lines" -le 12 ]; then
+	pass hostile-log-rate-limited "$lines lines for $(echo "$h" | jq '.stats.bad_rate + .stats.bad_record') refusals"
+else
+	fail hostile-log-rate-limited "$lines lines"
+fi
+
+# the good VM is served all along
+y0=$(vm_of good | jq .stats.yields)
+sleep 8
+y1=$(vm_of good | jq .stats.yields)
+if [ "${y1:-0}" -gt "${y0:-0}" ]; then
+	pass good-vm-still-served "yields $y0 -> $y1 in 8 s"
+else
+	fail good-vm-still-served "yields $y0 -> $y1"
+fi
+
+# the plain VM: listed, never registered; PLE exits would reach it through
+# on_spin, but TCG emulates no pause filter, so there are none here
+p=$(vm_of plain)
+if [ -n "$p" ] && [ "$(echo "$p" | jq '.vcpus == 2 and .registered == 0')" = true ]; then
+	pass plain-vm-listed "$(echo "$p" | jq -c '{id, name, pid, vcpus, registered}')"
+else
+	fail plain-vm-listed "$($q host-vms)"
+fi
+info "plain VM on_spin entries: $(echo "$p" | jq .stats.on_spin) (TCG has no PAUSE exits, so kvm_vcpu_on_spin is never reached here)"
+
+# kill the hostile VM while it is registered
+hid=$(echo "$h" | jq .id)
+if [ "$(echo "$h" | jq .registered)" -ge 1 ]; then pass hostile-registered-before-kill; else fail hostile-registered-before-kill "$h"; fi
+hpid=$(l2_pids hostile)
+if [ -n "$hpid" ]; then kill -9 $hpid; else fail kill-hostile "no such process"; fi
+i=0
+while [ -n "$($q host-vms | jq ".[] | select(.id == $hid)")" ] && [ $i -lt 20 ]; do
+	usleep 500000
+	i=$((i + 1))
+done
+if [ -z "$($q host-vms | jq ".[] | select(.id == $hid)")" ]; then
+	pass hostile-gone-after-kill "after $((i / 2)) s"
+else
+	fail hostile-gone-after-kill "$($q host-vms)"
+fi
+sleep 1
+dmesg | tail -n +$((n0 + 1)) | grep -E 'pvlock_host: VM [0-9]+ \(hostile\) exited' >/dev/null &&
+	pass hostile-exit-logged || fail hostile-exit-logged "$(dmesg | grep pvlock_host | tail -3)"
+
+wait_l2 good
+wait_l2 plain
+check rmmod-host rmmod pvlock_host

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test module: a hostile pvlock guest. At load it sends pvlock_host every
+ * kind of bad hypercall the ABI documents an answer for, checks each
+ * answer, and reports "PVLOCK-RESULT PASS|FAIL hostile-<case>" lines in
+ * the kernel log. It then keeps one valid registration (vCPU 0) so that
+ * the test can kill the VM while it is registered.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/gfp.h>
+#include <linux/io.h>
+#include <linux/module.h>
+#include <linux/smp.h>
+#include <asm/kvm_para.h>
+#include <linux/pvlock.h>
+
+static struct pvlock_record *recs;	/* one page: records for CPU 0 and 1 */
+static int fails;
+
+struct hc {
+	unsigned long nr, a0, a1, a2, a3;
+	long ret;
+};
+
+static void hc_on_cpu(void *arg)
+{
+	struct hc *h = arg;
+
+	h->ret = kvm_hypercall4(h->nr, h->a0, h->a1, h->a2, h->a3);
+}
+
+static long hc(int cpu, unsigned long nr, unsigned long a0, unsigned long a1,
+	       unsigned long a2, unsigned long a3)
+{
+	struct hc h = { nr, a0, a1, a2, a3, 0 };
+
+	smp_call_function_single(cpu, hc_on_cpu, &h, 1);
+	return h.ret;
+}
+
+static void expect(const char *name, long got, long want)
+{
+	if (got == want) {
+		pr_info("PVLOCK-RESULT PASS hostile-%s: %ld\n", name, got);
+	} else {
+		pr_info("PVLOCK-RESULT FAIL hostile-%s: got %ld, want %ld\n", name, got, want);
+		fails++;
+	}
+}
+
+static void rec_init(struct pvlock_record *r, u32 cpu)
+{
+	memset(r, 0, sizeof(*r));
+	r->magic = PVLOCK_RECORD_MAGIC;
+	r->version = PVLOCK_RECORD_VERSION;
+	r->size = PVLOCK_RECORD_SIZE;
+	r->ecs_kind = PVLOCK_ECS_NONE;
+	r->cpu = cpu;
+	r->wait_target = PVLOCK_CPU_NONE;
+	r->last_kicked = PVLOCK_CPU_NONE;
+}
+
+static int __init pvlock_hostile_init(void)
+{
+	unsigned long gpa, reg = PVLOCK_HC_REGISTER;
+	u32 n = num_online_cpus();
+	long r;
+	int i, busy = 0;
+
+	if (n < 2) {
+		pr_info("PVLOCK-RESULT FAIL hostile-setup: needs 2 CPUs\n");
+		return -EINVAL;
+	}
+	recs = (void *)get_zeroed_page(GFP_KERNEL);
+	if (!recs)
+		return -ENOMEM;
+	gpa = virt_to_phys(recs);
+	rec_init(&recs[0], 0);
+
+	/* before the handshake */
+	expect("register-before-hello", hc(0, reg, gpa, 0, 0, 0), -PVLOCK_EPROTO);
+	expect("hello-reserved-arg", hc(0, PVLOCK_HC_HELLO, 1, PVLOCK_F_ALL, n, 7), -PVLOCK_EINVAL);
+	expect("hello-zero-cpus", hc(0, PVLOCK_HC_HELLO, 1, PVLOCK_F_ALL, 0, 0), -PVLOCK_EINVAL);
+	r = hc(0, PVLOCK_HC_HELLO, 1, PVLOCK_F_ALL, n, 0);
+	expect("hello", r >= 0 ? PVLOCK_HELLO_VERSION(r) : r, 1);
+
+	expect("register-unaligned", hc(0, reg, gpa + 8, 0, 0, 0), -PVLOCK_EINVAL);
+	expect("register-outside-memory", hc(0, reg, 1UL << 45, 0, 0, 0), -PVLOCK_EFAULT);
+	expect("register-cpu-out-of-range", hc(0, reg, gpa, n, 0, 0), -PVLOCK_ERANGE);
+	expect("register-cpu-negative", hc(0, reg, gpa, -1UL, 0, 0), -PVLOCK_ERANGE);
+	expect("register-flags", hc(0, reg, gpa, 0, 1, 0), -PVLOCK_EINVAL);
+	recs[0].magic = 0xdeadbeef;
+	expect("register-bad-magic", hc(0, reg, gpa, 0, 0, 0), -PVLOCK_EINVAL);
+	rec_init(&recs[0], 1);
+	expect("register-cpu-mismatch", hc(0, reg, gpa, 0, 0, 0), -PVLOCK_EINVAL);
+	rec_init(&recs[0], 0);
+	recs[0].ecs_kind = 9;
+	expect("register-bad-ecs-kind", hc(0, reg, gpa, 0, 0, 0), -PVLOCK_EINVAL);
+	rec_init(&recs[0], 0);
+
+	expect("register", hc(0, reg, gpa, 0, 0, 0), 0);
+	expect("register-again", hc(0, reg, gpa, 0, 0, 0), -PVLOCK_EEXIST);
+	rec_init(&recs[2], 1);
+	expect("register-second-number", hc(0, reg, gpa + 256, 1, 0, 0), -PVLOCK_EEXIST);
+	rec_init(&recs[1], 0);
+	expect("register-taken-number", hc(1, reg, gpa + 128, 0, 0, 0), -PVLOCK_EEXIST);
+	expect("unregister-not-registered", hc(1, PVLOCK_HC_UNREGISTER, 0, 0, 0, 0),
+	       -PVLOCK_ENOENT);
+	expect("yield-not-registered", hc(1, PVLOCK_HC_YIELD, PVLOCK_CPU_NONE, 0, 0, 0),
+	       -PVLOCK_ENOENT);
+	expect("yield-bad-flags", hc(0, PVLOCK_HC_YIELD, PVLOCK_CPU_NONE, 0x80, 0, 0),
+	       -PVLOCK_EINVAL);
+	/* an out-of-range hint is ignored (and counted), the yield served */
+	r = hc(0, PVLOCK_HC_YIELD, 100000, 0, 0, 0);
+	expect("yield-hint-out-of-range", r >= 0, 1);
+
+	/* a registration storm from vCPU 1 with a record that never passes */
+	recs[1].magic = 0;
+	for (i = 0; i < 200; i++)
+		busy += hc(1, reg, gpa + 128, 1, 0, 0) == -PVLOCK_EBUSY;
+	expect("register-storm-refused", busy >= 150, 1);
+	pr_info("storm: %d of 200 refused as a storm\n", busy);
+
+	pr_info("PVLOCK-RESULT %s hostile-all: %d failed\n", fails ? "FAIL" : "PASS", fails);
+	return 0;
+}
+
+static void __exit pvlock_hostile_exit(void)
+{
+	hc(0, PVLOCK_HC_UNREGISTER, 0, 0, 0, 0);
+	free_page((unsigned long)recs);
+}
+
+module_init(pvlock_hostile_init);
+module_exit(pvlock_hostile_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("pvlock test: a guest that sends bad hypercalls");
