@@ -89,13 +89,14 @@ static void first_period_is_a_baseline(void **state)
 
 	(void)state;
 	assert_int_equal(period(&r, 1, 400, 10 * SEC, 0), 0);
-	/* next period under the same 400% overcommit: the share caps the hint */
+	/* next period under the same 400% overcommit: the overcommit cap (the
+	 * simulator's, below the share stock/4) sets the hint */
 	assert_int_equal(period(&r, 1, 400, 11 * SEC, 0), 1);
 	assert_int_equal(act[0].vm_id, 1);
 	assert_string_equal(act[0].name, "vm1");
 	assert_true(sets(&act[0], PVLOCK_P_SPIN_THRESHOLD));
 	assert_false(sets(&act[0], PVLOCK_P_BUDGET));	/* budget unchanged: not written */
-	assert_int_equal(act[0].set.val[PVLOCK_P_SPIN_THRESHOLD], PVLOCK_SPIN_STOCK / 4);
+	assert_int_equal(act[0].set.val[PVLOCK_P_SPIN_THRESHOLD], PVLOCK_TUNE_OVER_MAX_DEFAULT);
 	assert_int_equal(act[0].old_threshold, 0);
 	assert_int_equal(act[0].d.why, PVLOCK_TUNE_OVERCOMMIT);
 	assert_int_equal(act[0].overcommit_pct, 400);
@@ -104,19 +105,19 @@ static void first_period_is_a_baseline(void **state)
 static void the_module_holds_the_state(void **state)
 {
 	/* the module now reports what was written: nothing more to do */
-	struct rec r = { .id = 1, .vcpus = 2, .budget = 1000, .threshold = PVLOCK_SPIN_STOCK / 4 };
+	struct rec r = { .id = 1, .vcpus = 2, .budget = 1000, .threshold = PVLOCK_TUNE_OVER_MAX_DEFAULT };
 
 	(void)state;
 	assert_int_equal(period(&r, 1, 400, 10 * SEC, 0), 0);
 	assert_int_equal(period(&r, 1, 400, 11 * SEC, 0), 0);
 	/* an operator set a value by hand without pinning it: below the cap it stays */
-	r.threshold = 1000;
+	r.threshold = 900;
 	assert_int_equal(period(&r, 1, 400, 12 * SEC, 0), 0);
 	/* above the cap the policy brings it down, starting from the module's value */
 	r.threshold = 20000;
 	assert_int_equal(period(&r, 1, 400, 13 * SEC, 0), 1);
 	assert_int_equal(act[0].old_threshold, 20000);
-	assert_int_equal(act[0].set.val[PVLOCK_P_SPIN_THRESHOLD], PVLOCK_SPIN_STOCK / 4);
+	assert_int_equal(act[0].set.val[PVLOCK_P_SPIN_THRESHOLD], PVLOCK_TUNE_OVER_MAX_DEFAULT);
 }
 
 static void lhp_from_counter_deltas(void **state)
