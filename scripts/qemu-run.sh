@@ -58,7 +58,7 @@ fi
 
 args=(-accel "tcg,thread=${PVLOCK_TCG_THREAD:-multi}" -smp "$smp" -m "$mem" -nodefaults -display none
       -serial stdio -no-reboot -kernel "$VMLINUZ" -initrd "$initrd"
-      -append "console=ttyS0 panic=-1 quiet loglevel=5 $append")
+      -append "console=ttyS0 panic=-1 quiet loglevel=5 $append ${PVLOCK_QEMU_APPEND:-}")
 [ -n "$cpu" ] && args+=(-cpu "$cpu")
 
 # One QEMU run at a time on this machine (TCG needs every core; two runs

@@ -46,18 +46,30 @@ for n in a b; do
 	else
 		fail "vm-$n-listed" "$vms"
 	fi
-	g=$(sed -n 's/^PVLOCK-GSTATS //p' "/tmp/l2-$n.log" | tr -d '\r' | tail -1)
-	if [ -z "$g" ] || [ -z "$v" ]; then
-		fail "vm-$n-counters-agree" "guest: '$g'"
+done
+# The guests' own counts bracket the host's (read between each guest's two
+# snapshots): the same events counted on both sides, the yields issued and
+# their outcome; the bracket must be narrow (idle kernel lock waits only).
+wait_mark a phase2-started 60 && wait_mark b phase2-started 60
+for n in a b; do
+	v=$(echo "$vms" | jq -c ".[] | select(.name == \"$n\")")
+	g1=$(sed -n 's/^PVLOCK-GSTATS //p' "/tmp/l2-$n.log" | tr -d '\r' | tail -1)
+	g2=$(sed -n 's/^PVLOCK-GSTATS2 //p' "/tmp/l2-$n.log" | tr -d '\r' | tail -1)
+	if [ -z "$g1" ] || [ -z "$g2" ] || [ -z "$v" ]; then
+		fail "vm-$n-counters-agree" "guest: '$g1' '$g2'"
 		continue
 	fi
-	# same events counted on both sides: the yields issued and their outcome
-	gy=$(echo "$g" | jq '[.yields, .yield_same_vm, .yield_cross_vm, .yield_halted] | join(",")')
-	hy=$(echo "$v" | jq '[.stats.yields, .stats.yield_same_vm, .stats.yield_cross_vm, .stats.halts] | join(",")')
-	if [ "$gy" = "$hy" ] && [ "$(echo "$g" | jq .yields)" -gt 0 ]; then
-		pass "vm-$n-counters-agree" "guest $gy = host $hy (yields,same,cross,halted)"
+	gy1=$(echo "$g1" | jq -r '[.yields, .yield_same_vm, .yield_cross_vm, .yield_halted] | join(" ")')
+	gy2=$(echo "$g2" | jq -r '[.yields, .yield_same_vm, .yield_cross_vm, .yield_halted] | join(" ")')
+	hy=$(echo "$v" | jq -r '[.stats.yields, .stats.yield_same_vm, .stats.yield_cross_vm, .stats.halts] | join(" ")')
+	ok=$(echo "$gy1 $hy $gy2" | awk '{
+		ok = $1 > 0 && $9 - $1 <= $1 / 10 + 50
+		for (i = 1; i <= 4; i++) if (!($i <= $(i + 4) && $(i + 4) <= $(i + 8))) ok = 0
+		print ok ? "yes" : "no" }')
+	if [ "$ok" = yes ]; then
+		pass "vm-$n-counters-agree" "guest $gy1 <= host $hy <= guest $gy2 (yields same cross halted)"
 	else
-		fail "vm-$n-counters-agree" "guest $gy host $hy"
+		fail "vm-$n-counters-agree" "guest $gy1 / host $hy / guest $gy2 (yields same cross halted)"
 	fi
 done
 same=$(echo "$vms" | jq '[.[].stats.yield_same_vm] | add')
@@ -74,7 +86,6 @@ fi
 
 # 2. unload and reload under load
 if wait_mark a phase2-started 60 && wait_mark b phase2-started 60; then
-	sleep 3
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	check rmmod-host-under-load rmmod pvlock_host
 	info "rmmod pvlock_host took $(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { print b - a }') s with 4 vCPUs registered"
