@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Nested benchmark: in one L1 boot (TCG, kvm_amd), two L2 VMs of 2 vCPUs on
-# the L1's 2 vCPUs (2x overcommitted), then one alone (undercommitted), run
+# one of the L1's 2 vCPUs (4x overcommitted), then one alone (undercommitted), run
 # a lock-heavy kernel workload (pvlock_lockbench), stock and pvlock (guest
 # adaptive + pvlock_host [+ pvlockd]) alternating in ABBA rounds. Writes
 # OUTDIR/nested.csv and nested.md: throughput per VM and round, the ratio
@@ -56,7 +56,7 @@ while read -r _ vm round variant ops ns stats; do
 	vm=${vm#vm=} round=${round#round=} variant=${variant#variant=}
 	ops=${ops#ops=} ns=${ns#ns=} stats=${stats#stats=}
 	[ "${ns:-0}" -gt 0 ] || continue
-	case $vm in solo) c=undercommitted ;; *) c=overcommitted-2x ;; esac
+	case $vm in solo) c=undercommitted ;; *) c=overcommitted-4x ;; esac
 	# wait-time percentiles: the upper edge 2^(i+1) ns of the histogram bucket
 	pct=$(echo "$stats" | jq -r '.hist as $h | ($h | add) as $n |
 		[0.5, 0.9, 0.99] | map(. as $p | ([foreach $h[] as $x (0; . + $x)] |

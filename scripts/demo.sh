@@ -3,7 +3,7 @@
 # The main job. On this machine (no /dev/kvm): fetch a Debian kernel, build
 # pvlock for it, boot an L1 KVM host under TCG with pvlock_host and pvlockd,
 # start two L2 KVM guests with pvlock_guest that run a lock-heavy kernel
-# workload on the L1's two vCPUs (2x overcommitted), show pvlock's live
+# workload on one of the L1's two vCPUs (4x overcommitted), show pvlock's live
 # counters for a minute, then measure stock against pvlock, side by side.
 #   DEMO_KERNEL=6.12-bookworm  DEMO_SHOW=60  DEMO_ROUNDS=3  DEMO_SECS=15
 . "$(dirname "$0")/lib.sh"
