@@ -7,6 +7,9 @@
 set -e
 ch=$1
 shift
+# a private /tmp first, so that a directory under /tmp bound below stays visible
+mkdir -p "$ch/tmp"
+mount -t tmpfs tmpfs "$ch/tmp"
 while [ "$1" != -- ]; do
 	mkdir -p "$ch$1"
 	mount --bind "$1" "$ch$1"
@@ -15,6 +18,4 @@ done
 shift
 mount --rbind /dev "$ch/dev"
 mount -t proc proc "$ch/proc"
-mkdir -p "$ch/tmp"
-mount -t tmpfs tmpfs "$ch/tmp"
 exec chroot "$ch" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 "$@"
