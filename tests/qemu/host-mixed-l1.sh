@@ -33,7 +33,6 @@ if wait_mark hostile hostile-done 240; then
 else
 	fail hostile-ran "$(tail -5 /tmp/l2-hostile.log | tr '\n' ' ')"
 fi
-sed -n 's/^\(PVLOCK-RESULT .*\)/[L2:hostile] \1/p' /tmp/l2-hostile.log | tr -d '\r'
 h=$(vm_of hostile)
 info "hostile VM: $h"
 # what the hostile module sent (see tests/qemu/kmod/pvlock_hostile): each
