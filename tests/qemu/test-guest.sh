@@ -16,7 +16,7 @@ RESULTS=${RESULTS:-$PVLOCK_ROOT/build/results/test-guest.txt}
 export RESULTS
 mkdir -p "$(dirname "$RESULTS")"
 : > "$RESULTS"
-GUEST_TESTS=${GUEST_TESTS:-basic lock reload kvm daemon daemon-bpf}
+GUEST_TESTS=${GUEST_TESTS:-basic lock reload kvm daemon daemon-bpf daemon-l1}
 LT_SECS=${PVLOCK_LT_SECS:-60}
 RELOADS=${PVLOCK_RELOADS:-20}
 prepare_tools
