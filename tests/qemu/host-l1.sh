@@ -29,7 +29,10 @@ L2_APPEND="PVLOCK_ROLE=pvlock PVLOCK_LT_SECS=$secs"
 run_l2 a 2 256 $((secs * 3 + 180)) /boot/l2.cpio.gz
 run_l2 b 2 256 $((secs * 3 + 180)) /boot/l2.cpio.gz
 
-if wait_mark a phase1-done 240 && wait_mark b phase1-done 240; then
+# each guest's counters are compared with the host's read right after that
+# guest's first snapshot (the guests do not reach it together)
+if wait_mark a phase1-done 240 && vms_a=$($q host-vms) &&
+   wait_mark b phase1-done 240 && vms_b=$($q host-vms); then
 	pass phase1-reached
 else
 	fail phase1-reached "$(tail -3 /tmp/l2-a.log /tmp/l2-b.log | tr '\n' ' ')"
@@ -52,7 +55,8 @@ done
 # their outcome; the bracket must be narrow (idle kernel lock waits only).
 wait_mark a phase2-started 60 && wait_mark b phase2-started 60
 for n in a b; do
-	v=$(echo "$vms" | jq -c ".[] | select(.name == \"$n\")")
+	if [ $n = a ]; then vn=$vms_a; else vn=$vms_b; fi
+	v=$(echo "$vn" | jq -c ".[] | select(.name == \"$n\")")
 	g1=$(sed -n 's/^PVLOCK-GSTATS //p' "/tmp/l2-$n.log" | tr -d '\r' | tail -1)
 	g2=$(sed -n 's/^PVLOCK-GSTATS2 //p' "/tmp/l2-$n.log" | tr -d '\r' | tail -1)
 	if [ -z "$g1" ] || [ -z "$g2" ] || [ -z "$v" ]; then
