@@ -76,6 +76,7 @@ pvlock)
 	;;
 plain)
 	check torture-module insmod /lt/torture.ko
+	mark plain-running
 	torture $((secs * 2)) locktorture
 	check rmmod-torture rmmod torture
 	;;
