@@ -80,7 +80,8 @@ function sort(a, k,   i, j, x) { for (i = 1; i <= k; i++) for (j = i + 1; j <= k
 END {
 	print "## Nested benchmark: pvlock vs stock"
 	print ""
-	print "Kernel " abi " (" kid ") in L1 (TCG, -cpu max, 2 vCPUs) and L2 (KVM, 2 vCPUs each);"
+	print "Kernel " abi " (" kid ") in L1 (TCG, -cpu max, 2 vCPUs) and L2 (KVM, 2 vCPUs each; the"
+	print "overcommitted pair shares one L1 vCPU, 4 vCPUs on 1; the solo VM has both);"
 	print "host: " host "; pvlock " rev "."
 	print "Workload: pvlock_lockbench (one spinlock, 2 threads per vCPU, 2 us inside, 4 us outside),"
 	print secs " s per run, " rounds " rounds, ABBA order; throughput summed over the case'"'"'s VMs."
