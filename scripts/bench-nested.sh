@@ -21,6 +21,7 @@ rounds=${PVLOCK_BENCH_ROUNDS:-5}
 secs=${PVLOCK_BENCH_SECS:-20}
 under=${PVLOCK_BENCH_UNDER:-1}
 mkdir -p "$out"
+make -s -C "$PVLOCK_ROOT/daemon" >/dev/null || die "building pvlockctl/pvlockd failed"
 prepare_tools
 prepare_kernel "$kid"
 KO_BENCH=$("$PVLOCK_ROOT/scripts/build-testmod.sh" "$kid" pvlock_lockbench) || die "pvlock_lockbench"
