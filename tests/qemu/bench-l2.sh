@@ -19,6 +19,17 @@ name=$(hostname)
 
 field() { pvlockctl -j -G status 2>/dev/null | jq -r ".guest.$1"; }
 
+# the L1's word, on ttyS1: "go VARIANT ROUND" once the host side is in place
+# for every VM, so that the VMs' runs overlap
+exec 3< /dev/ttyS1
+stty -F /dev/ttyS1 -echo 2>/dev/null
+wait_go() {	# wait_go VARIANT ROUND
+	while read -r -t 900 _w _v _r <&3; do
+		[ "$_w $_v $_r" = "go $1 $2" ] && return 0
+	done
+	return 1
+}
+
 wait_host() {	# wait_host stock|pvlock: until the host side matches
 	_i=0
 	while [ $_i -lt 600 ]; do
@@ -40,15 +51,16 @@ one() {	# one VARIANT ROUND
 		$q guest-set mode=adaptive
 	fi
 	echo "PVLOCK-MARK want-$1 $2"
+	wait_go "$1" "$2" || { fail "bench-$1-$2-go" "no word from the L1"; return; }
 	wait_host "$1" || { fail "bench-$1-$2-host" "host side not ready after 60 s"; return; }
 	$q guest-reset
 	n0=$(dmesg | wc -l)
 	insmod /bench/pvlock_lockbench.ko cs_ns="$cs" think_ns="$think" || { fail "bench-$1-$2" insmod; return; }
 	sleep "$secs"
 	rmmod pvlock_lockbench
-	r=$(dmesg | tail -n +$((n0 + 1)) | sed -n 's/.*pvlock_lockbench: ops=\([0-9]*\) ns=\([0-9]*\).*/\1 \2/p' | tail -1)
+	res=$(dmesg | tail -n +$((n0 + 1)) | sed -n 's/.*pvlock_lockbench: ops=\([0-9]*\) ns=\([0-9]*\).*/\1 \2/p' | tail -1)
 	st=$($q guest-stats)
-	set -- "$1" "$2" $r
+	set -- "$1" "$2" $res
 	echo "PVLOCK-BENCH vm=$name round=$2 variant=$1 ops=${3:-0} ns=${4:-0} stats=$(echo "$st" | jq -c '{yields, yield_same_vm, yield_cross_vm, waits, halts, threshold, hist}')"
 	echo "PVLOCK-MARK done-$1 $2"
 }
@@ -60,6 +72,7 @@ if [ "$show" -gt 0 ]; then
 	# the demo's live part: pvlock on while the L1 shows its counters
 	$q guest-set mode=adaptive
 	echo "PVLOCK-MARK want-pvlock 0"
+	wait_go pvlock 0 || fail show-go "no word from the L1"
 	wait_host pvlock || fail show-host "host side not ready after 60 s"
 	insmod /bench/pvlock_lockbench.ko cs_ns="$cs" think_ns="$think"
 	sleep "$show"

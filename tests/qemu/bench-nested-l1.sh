@@ -39,6 +39,7 @@ follow() {	# follow NAME...: drive the host side through the guests' rounds
 			done
 			if [ "$v" = stock ]; then host off; else host on; fi
 			info "round $r: $v for $*"
+			for n in "$@"; do l2_say "$n" "go $v $r"; done
 		done
 		r=$((r + 1))
 	done
@@ -51,6 +52,7 @@ show() {
 		wait_mark "$n" "want-pvlock 0" 300 || { fail "show-$n"; return 1; }
 	done
 	host on
+	for n in "$@"; do l2_say "$n" "go pvlock 0"; done
 	t=0
 	while [ $t -lt "$PVLOCK_BENCH_SHOW" ]; do
 		sleep 10
@@ -63,6 +65,7 @@ show() {
 }
 
 check load-kvm load_kmods
+L2_CTL=1	# the guests start each measured run on the L1's word
 L2_APPEND="PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_SHOW=${PVLOCK_BENCH_SHOW:-0}"
 run_l2 a 2 256 "$to" /boot/l2.cpio.gz
 run_l2 b 2 256 "$to" /boot/l2.cpio.gz

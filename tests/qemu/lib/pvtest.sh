@@ -122,13 +122,21 @@ run_l2() {
 	# a monitor on a pair of fifos lets wait_l2 dump a hung guest's registers
 	rm -f "/tmp/l2-$_name.mon.in" "/tmp/l2-$_name.mon.out" "/tmp/l2-$_name.rc"
 	mkfifo "/tmp/l2-$_name.mon.in" "/tmp/l2-$_name.mon.out"
+	# L2_CTL=1: a second serial port (the L2's ttyS1) on a pair of fifos, for
+	# lines from the L1 to the L2 (l2_say NAME TEXT)
+	_ctl=
+	if [ "${L2_CTL:-0}" = 1 ]; then
+		rm -f "/tmp/l2-$_name.ctl.in" "/tmp/l2-$_name.ctl.out"
+		mkfifo "/tmp/l2-$_name.ctl.in" "/tmp/l2-$_name.ctl.out"
+		_ctl="-serial pipe:/tmp/l2-$_name.ctl"
+	fi
 	# the console goes to our own as it comes, "[L2:NAME] "-prefixed (so
 	# that an L2's last words survive a hung or dead L1), and to a file
 	# that the payloads read markers from
 	{
 		$_pin timeout "$_to" qemu-system-x86_64 -enable-kvm -cpu "${PVLOCK_L2_CPU:-host}" \
 			-smp "$_smp" -m "$_mem" -name "$_name" -nodefaults -display none \
-			-no-reboot -serial stdio -L /usr/share/qemu \
+			-no-reboot -serial stdio $_ctl -L /usr/share/qemu \
 			-monitor "pipe:/tmp/l2-$_name.mon" \
 			-kernel /boot/vmlinuz -initrd "$_initrd" \
 			-append "console=ttyS0 panic=-1 quiet loglevel=5 noxsave softlockup_all_cpu_backtrace=1 PVLOCK_HOSTNAME=$_name $(echo "$PVLOCK_L2_APPEND" | tr % " ") ${L2_APPEND:-}" \
@@ -138,6 +146,7 @@ run_l2() {
 	eval "L2_PID_$_name=$! L2_TO_$_name=$_to L2_T0_$_name=$(cut -d. -f1 /proc/uptime)"
 	# drain the monitor's output so that it never blocks
 	cat "/tmp/l2-$_name.mon.out" > "/tmp/l2-$_name.mon.log" 2>/dev/null &
+	[ -n "$_ctl" ] && cat "/tmp/l2-$_name.ctl.out" > /dev/null 2>&1 &
 }
 
 # wait_l2 NAME: wait for it to end and report whether it reached its end
@@ -190,6 +199,11 @@ dump_l2() {
 
 # wait_mark NAME MARK SECONDS: until L2 NAME's console shows "PVLOCK-MARK MARK"
 # (on a timeout, dump_l2 says where it is stuck)
+# l2_say NAME TEXT: one line to an L2 started with L2_CTL=1 (its /dev/ttyS1)
+l2_say() {
+	timeout 5 sh -c "echo \"$2\" > /tmp/l2-$1.ctl.in"
+}
+
 wait_mark() {
 	_i=0
 	while ! grep -q "^PVLOCK-MARK $2\$" "/tmp/l2-$1.log" 2>/dev/null; do
