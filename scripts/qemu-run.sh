@@ -85,7 +85,7 @@ while :; do
 	msg "$name: booting $ABI (-smp $smp -m $mem${cpu:+ -cpu $cpu}, timeout ${to}s), log $log"
 	if [ "$verbose" = 1 ]; then
 		timeout --foreground -k 10 "$to" "${qemu[@]}" "${args[@]}" "$@" < /dev/null 2>&1 |
-			tr -d '\r' | tee "$log" | grep --line-buffered -E '^(\[L2:[^]]*\] )?PVLOCK-(RESULT|INFO|SHOW)|^\[demo\]' |
+			sed -u 's/\r//g' | tee "$log" | grep --line-buffered -E '^(\[L2:[^]]*\] )?PVLOCK-(RESULT|INFO|SHOW)|^\[demo\]' |
 			sed -u 's/^\(\[L2:[^]]*\] \)\?PVLOCK-SHOW //'
 		rc=${PIPESTATUS[0]}
 	else
