@@ -62,16 +62,6 @@ void proc_vm_name(const char *proc, uint32_t pid, char *out, size_t outlen)
 		snprintf(out, outlen, "pid-%u", pid);
 }
 
-static bool proc_is_number(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
 static bool proc_is_vmm(const char *proc, const char *pid)
 {
 	char path[PATH_MAX], link[64];

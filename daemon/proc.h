@@ -12,6 +12,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A non-empty string of decimal digits only (a pid directory, a VM id). */
+static inline bool proc_is_number(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
 /*
  * The VM name in a VMM's command line (NUL-separated @buf of @len bytes):
  * QEMU's "-name NAME" or "-name guest=NAME,...". 0 and @out set, or -ENOENT.

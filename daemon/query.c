@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proc.h"
 #include "nlc.h"
 #include "query.h"
 
@@ -81,16 +82,6 @@ void pv_vms_free(struct pv_vms *vms)
 	memset(vms, 0, sizeof(*vms));
 }
 
-static bool pv_is_number(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
 int pv_find_vm(const struct pv_vms *vms, const char *sel, const struct pv_vm **out)
 {
 	const struct pv_vm *found = NULL;
@@ -103,7 +94,7 @@ int pv_find_vm(const struct pv_vms *vms, const char *sel, const struct pv_vm **o
 			return -EEXIST;
 		found = &vms->vm[i];
 	}
-	if (!found && pv_is_number(sel)) {
+	if (!found && proc_is_number(sel)) {
 		unsigned long id = strtoul(sel, NULL, 10);
 
 		for (i = 0; i < vms->n; i++)

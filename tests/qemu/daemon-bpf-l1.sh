@@ -13,32 +13,7 @@
 #    nobody; SIGHUP with a bad then a good file; SIGTERM.
 . /lib/pvtest.sh
 
-nobody() { su -s /bin/sh nobody -c "$*"; }
-# the initramfs root is a mktemp -d directory (mode 0700): let nobody in
-chmod 755 /
-expect_rc() {
-	_n=$1 _want=$2 _p=$3
-	shift 3
-	_o=$("$@" 2>&1)
-	_rc=$?
-	if [ $_rc -eq "$_want" ] && echo "$_o" | grep -Eq -- "$_p"; then
-		pass "$_n"
-	else
-		fail "$_n" "rc=$_rc (wanted $_want), wanted /$_p/ in: $(echo "$_o" | head -3 | tr '\n' ' ')"
-	fi
-}
 logcount() { grep -c -- "$1" /tmp/pvlockd.log; }
-# wait_for SECONDS CMD...: until CMD succeeds
-wait_for() {
-	_s=$1
-	shift
-	while [ "$_s" -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 1
-		_s=$((_s - 1))
-	done
-	return 1
-}
 
 check load-kvm load_kmods
 [ -c /dev/kvm ] && pass dev-kvm || fail dev-kvm "no /dev/kvm"

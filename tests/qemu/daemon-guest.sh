@@ -11,24 +11,6 @@
 q=pvlock-query
 FUZZ=${PVLOCK_FUZZ_MSGS:-10000}
 FUZZ_UNPRIV=${PVLOCK_FUZZ_UNPRIV:-2000}
-# busybox's setpriv cannot change ids; its su can (root needs no password)
-nobody() { su -s /bin/sh nobody -c "$*"; }
-# the initramfs root is a mktemp -d directory (mode 0700): let nobody in
-chmod 755 /
-
-# expect_rc NAME RC PATTERN CMD...: CMD exits RC and its output (stdout and
-# stderr) matches PATTERN
-expect_rc() {
-	_n=$1 _want=$2 _p=$3
-	shift 3
-	_o=$("$@" 2>&1)
-	_rc=$?
-	if [ $_rc -eq "$_want" ] && echo "$_o" | grep -Eq -- "$_p"; then
-		pass "$_n"
-	else
-		fail "$_n" "rc=$_rc (wanted $_want), wanted /$_p/ in: $(echo "$_o" | head -3 | tr '\n' ' ')"
-	fi
-}
 
 param() {	# param NAME: the module's current value, as get prints it
 	pvlockctl -G get "$1" | awk '{ print $2 }'

@@ -13,19 +13,6 @@
 #     stopped first so that every parameter must read back unchanged).
 . /lib/pvtest.sh
 
-nobody() { su -s /bin/sh nobody -c "$*"; }
-# the initramfs root is a mktemp -d directory (mode 0700): let nobody in
-chmod 755 /
-wait_for() {
-	_s=$1
-	shift
-	while [ "$_s" -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 1
-		_s=$((_s - 1))
-	done
-	return 1
-}
 vm_field() {	# vm_field VM JQ-PATH: from pvlockctl -j vm show
 	pvlockctl -j vm show "$1" 2>/dev/null | jq -r "$2"
 }

@@ -27,6 +27,40 @@ expect_fail() {
 	fi
 }
 
+# expect_rc NAME RC PATTERN CMD...: PASS if CMD exits RC and its output
+# (stdout and stderr) matches PATTERN
+expect_rc() {
+	_n=$1 _want=$2 _p=$3
+	shift 3
+	_o=$("$@" 2>&1)
+	_rc=$?
+	if [ $_rc -eq "$_want" ] && echo "$_o" | grep -Eq -- "$_p"; then
+		pass "$_n"
+	else
+		fail "$_n" "rc=$_rc (wanted $_want), wanted /$_p/ in: $(echo "$_o" | head -3 | tr '\n' ' ')"
+	fi
+}
+
+# wait_for SECONDS CMD...: until CMD succeeds (status 1 if it never does)
+wait_for() {
+	_s=$1
+	shift
+	while [ "$_s" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 1
+		_s=$((_s - 1))
+	done
+	return 1
+}
+
+# nobody CMD...: run CMD as user nobody. busybox's setpriv cannot change
+# ids, its su can (root needs no password); the initramfs root is a
+# mktemp -d directory (mode 0700), so nobody is let in first.
+nobody() {
+	chmod 755 /
+	su -s /bin/sh nobody -c "$*"
+}
+
 # expect_out NAME PATTERN CMD...: PASS if CMD succeeds and its output matches
 # the extended regular expression PATTERN.
 expect_out() {
