@@ -37,9 +37,6 @@ DEFINE_SPINLOCK(pvlock_vms_lock);
 static atomic_t pvlock_vm_ids = ATOMIC_INIT(0);
 static atomic_t pvlock_kicks = ATOMIC_INIT(0);
 
-/* Registrations a VM may make per second: a storm is refused. */
-#define PVLOCK_REG_RATE(nr)	(4 * (nr) + 16)
-
 /* ---- lookups --------------------------------------------------------- */
 
 struct pvlock_vm *pvlock_vm_find(struct kvm *kvm)
@@ -212,7 +209,7 @@ static struct pvlock_vm *pvlock_vm_create(struct kvm *kvm, bool own)
 		pvlock_vm_name(vm, current);
 	vm->name_pending = !own;
 	pvlock_vm_refresh_tasks(vm, kvm);
-	reg.per_period = PVLOCK_REG_RATE(READ_ONCE(vm->nr_vcpus));
+	reg.per_period = PVLOCK_REG_PER_SEC(READ_ONCE(vm->nr_vcpus));
 	reg.period_ms = 1000;
 	pvlock_budget_init(&vm->reg_rate, &reg, pvlock_now());
 
@@ -515,7 +512,7 @@ long pvlock_vcpu_register(struct pvlock_vm *vm, struct kvm_vcpu *vcpu, u64 gpa, 
 	if (!READ_ONCE(vm->abi))
 		return pvlock_reg_fail(vm, PVLOCK_HS_BAD_STATE, -PVLOCK_EPROTO, "no HELLO", 0);
 	nr = atomic_read(&vcpu->kvm->online_vcpus);
-	rate.per_period = PVLOCK_REG_RATE(nr);
+	rate.per_period = PVLOCK_REG_PER_SEC(nr);
 	rate.period_ms = 1000;
 	spin_lock(&vm->lock);
 	ok = pvlock_budget_take(&vm->reg_rate, &rate, pvlock_now());

@@ -5,7 +5,11 @@
 #   pvlock   pvlock_guest (adaptive) + locktorture in two phases; between
 #            them the guest's counters are printed for the L1 to compare
 #            with the host's; during phase 2 the L1 unloads and reloads
-#            pvlock_host, and the guest must re-register by itself
+#            pvlock_host, and the guest must re-register by itself. Then,
+#            with PVLOCK_CROSS=load|yield and the L1's word on ttyS1, the
+#            cross-VM step: "load" runs locktorture until told to stop,
+#            "yield" (otherwise idle) issues yields from CPU 0 with the
+#            pvlock_crossyield test module, which only another VM can serve
 #   plain    locktorture only, no pvlock_guest
 #   hostile  the pvlock_hostile test module and a user-mode hypercall,
 #            then it idles until the L1 kills it
@@ -48,6 +52,41 @@ torture() {	# torture SECONDS: one locktorture run; PASS/FAIL as NAME
 	fi
 }
 
+ctl_wait() {	# ctl_wait WORD SECONDS: until the L1 says WORD on ttyS1
+	while read -r -t "$2" _w <&3; do
+		[ "$_w" = "$1" ] && return 0
+	done
+	return 1
+}
+
+cross_step() {
+	_c=$(sed -n 's/.*PVLOCK_CROSS=\([a-z]*\).*/\1/p' /proc/cmdline)
+	[ -n "$_c" ] || return 0
+	exec 3< /dev/ttyS1
+	stty -F /dev/ttyS1 -echo 2>/dev/null
+	case $_c in
+	load)
+		insmod /lt/locktorture.ko torture_type=spin_lock stat_interval=0 \
+			nwriters_stress=$((2 * $(nproc))) || fail cross-load "insmod locktorture"
+		mark cross-loaded
+		ctl_wait cross-stop 120 || fail cross-stop "no word from the L1"
+		rmmod locktorture
+		;;
+	yield)
+		mark cross-ready
+		if ctl_wait cross-go 120; then
+			_n0=$(dmesg | wc -l)
+			check crossyield-insmod insmod /pvlock/pvlock_crossyield.ko
+			dmesg | tail -n +$((_n0 + 1)) | grep -o 'PVLOCK-\(RESULT\|CROSS\) .*'
+			rmmod pvlock_crossyield
+		else
+			fail cross-go "no word from the L1"
+		fi
+		mark cross-done
+		;;
+	esac
+}
+
 case $role in
 pvlock)
 	check insmod insmod /pvlock/pvlock_guest.ko mode=adaptive
@@ -71,6 +110,7 @@ pvlock)
 	else
 		fail reregistered-after-host-reload "$(pvlockctl -G status | tr '\n' ' ')"
 	fi
+	cross_step
 	check rmmod-torture rmmod torture
 	check unload guest_unload
 	;;
@@ -83,7 +123,7 @@ plain)
 hostile)
 	# the module runs its cases at load and reports each one
 	insmod /pvlock/pvlock_hostile.ko || fail hostile-insmod "$(dmesg | tail -3 | tr '\n' ' ')"
-	dmesg | grep -o 'PVLOCK-RESULT .*'
+	dmesg | grep -o 'PVLOCK-\(RESULT\|INFO\) .*'
 	out=$(pvlock-hc-user 2>&1); rc=$?
 	if [ $rc -eq 0 ] && echo "$out" | grep -q 'ret=-1$'; then
 		pass hostile-user-mode-hypercall "$out"

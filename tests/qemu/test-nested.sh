@@ -22,9 +22,12 @@ for kid in $TEST_KERNELS; do
 	prepare_kernel "$kid"
 	prepare_locktorture "$kid"
 	KO_HOSTILE=$("$PVLOCK_ROOT/scripts/build-testmod.sh" "$kid" pvlock_hostile) || die "pvlock_hostile"
+	KO_CROSS=$("$PVLOCK_ROOT/scripts/build-testmod.sh" "$kid" pvlock_crossyield) ||
+		die "pvlock_crossyield"
 	l2=$INITRD_DIR/nested-l2-$kid.cpio.gz
 	"$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l2" -t "$PVLOCK_ROOT/tests/qemu/host-l2.sh" \
 		-f "$KO_GUEST=/pvlock/pvlock_guest.ko" -f "$KO_HOSTILE=/pvlock/pvlock_hostile.ko" \
+		-f "$KO_CROSS=/pvlock/pvlock_crossyield.ko" \
 		-f "$KO_TORTURE=/lt/torture.ko" -f "$KO_LOCKTORTURE=/lt/locktorture.ko" \
 		-b "$PVLOCKCTL" -b "$PVLOCK_QUERY" -b "$PVLOCK_HC_USER" -b /usr/bin/jq ||
 		die "L2 initramfs"

@@ -85,6 +85,9 @@
 #define PVLOCK_HELLO_VERSION(ret)	((__u32)((ret) & 0xffffu))
 #define PVLOCK_HELLO_FEATURES(ret)	((__u32)(((ret) >> 16) & 0xffffu))
 
+/* PVLOCK_HC_REGISTER calls a VM of @nr_vcpus vCPUs may make per second. */
+#define PVLOCK_REG_PER_SEC(nr_vcpus)	(4 * (nr_vcpus) + 16)
+
 /*
  * PVLOCK_HC_REGISTER(a0 = GPA of this vCPU's struct pvlock_record,
  *                    a1 = guest CPU number, a2 = 0 (flags), a3 = 0)
@@ -92,7 +95,10 @@
  *   PVLOCK_RECORD_ALIGN, flags, bad record header), -PVLOCK_EFAULT (GPA or
  *   ecs_gpa not in a memslot), -PVLOCK_ERANGE (CPU number >= vCPUs of the
  *   VM), -PVLOCK_EEXIST (this vCPU, or this CPU number, already
- *   registered), -PVLOCK_EBUSY (too many registrations in a period).
+ *   registered), -PVLOCK_EBUSY (more than PVLOCK_REG_PER_SEC() calls in a
+ *   second: a token bucket holding PVLOCK_REG_PER_SEC(n) calls, n = vCPUs of
+ *   the VM, refilled continuously at that many per second; every
+ *   PVLOCK_HC_REGISTER call after HELLO takes one, refused ones do not).
  * Issued by each vCPU for itself. The host reads the record header once,
  * here, and maps the record page and the ecs_gpa page for the life of the
  * registration; later changes to the header are ignored.
