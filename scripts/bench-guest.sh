@@ -26,6 +26,7 @@ l1=$INITRD_DIR/bench-l1-$kid.cpio.gz
 budget=$((rounds * 2 * (secs + 8) + 120))
 RESULTS=$PVLOCK_ROOT/build/results/bench-guest.txt
 export RESULTS
+mkdir -p "$(dirname "$RESULTS")"
 : > "$RESULTS"
 "$PVLOCK_ROOT/scripts/qemu-run.sh" -n "bench-guest-$kid" -k "$kid" -i "$l1" -s 2 -m 4096 -c max \
 	-t $((budget + 60)) -a "PVLOCK_L2_TIMEOUT=$budget PVLOCK_L2_APPEND=PVLOCK_BENCH_ROUNDS=$rounds%PVLOCK_BENCH_SECS=$secs" ||

@@ -41,6 +41,7 @@ show=${PVLOCK_BENCH_SHOW:-0}
 budget=$((phases * rounds * 2 * (secs + 40) + show + 400))
 RESULTS=$PVLOCK_ROOT/build/results/bench-nested.txt
 export RESULTS
+mkdir -p "$(dirname "$RESULTS")"
 : > "$RESULTS"
 v=()
 [ "${PVLOCK_BENCH_VERBOSE:-0}" = 1 ] && v=(-v)
