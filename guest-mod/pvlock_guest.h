@@ -2,10 +2,14 @@
 #ifndef _PVLOCK_GUEST_H
 #define _PVLOCK_GUEST_H
 
+#include <linux/math64.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/sched/clock.h>
 #include <linux/types.h>
+#include <asm/msr.h>
 #include <asm/qspinlock.h>
+#include <asm/tsc.h>		/* rdtsc() in 7.x */
 #include <linux/pvlock.h>
 
 #include <pvlock/threshold.h>
@@ -86,14 +90,62 @@ int pvlock_ksyms_init(void);
 void pvlock_ksyms_name(unsigned long addr, char *buf, size_t len);
 
 /* ---- per-CPU state of the slow path (slowpath.c) ---------------------- */
+
+/*
+ * What one slow-path call saw, kept from the moment it owns the lock until
+ * the next call at the same nesting level accounts it (histogram, lock
+ * table, adaptive threshold): that work then runs while the CPU waits for a
+ * lock anyway, not inside the caller's critical section.
+ */
+struct pvlock_sample {
+	struct qspinlock *lock;		/* NULL: nothing pending */
+	u64 t0, t1;			/* pvlock_ticks() at entry and with the lock */
+	u64 blocked_ns;
+	u32 spins;
+	u32 mode;
+	bool waited, preempted;
+};
+
 struct pvlock_cpu {
 	struct pvlock_thresh thresh;	/* adaptive state, touched at nesting depth 0 only */
 	u32 hint;			/* host's threshold hint for this vCPU, 0 = none */
 	bool registered;		/* record registered with the host */
 	struct pvlock_record *rec;	/* this CPU's record (always allocated) */
+	struct pvlock_sample pend[PVLOCK_MAX_NODES];	/* per nesting level */
 };
 
 DECLARE_PER_CPU(struct pvlock_cpu, pvlock_cpu);
+
+/*
+ * Wait timing. Slow-path calls are timed with the TSC: in a KVM guest
+ * local_clock() reads kvmclock, which measured 8-10 times the cost of
+ * RDTSC in our nested guests, and a slow-path call takes at least two
+ * readings. A wait starts and ends on one CPU (preemption is off), where
+ * the TSC never goes back. Ticks become nanoseconds with a multiplier set
+ * from tsc_khz at load; without a known TSC rate, ticks are local_clock()
+ * nanoseconds.
+ */
+#define PVLOCK_TSC_SHIFT	22
+extern u32 pvlock_tsc_mult;
+
+static __always_inline u64 pvlock_ticks(void)
+{
+	return likely(pvlock_tsc_mult) ? rdtsc() : local_clock();
+}
+
+/* Nanoseconds from @t0 to @t1 (ticks of the same CPU; 0 if out of order). */
+static __always_inline u64 pvlock_ticks_ns(u64 t0, u64 t1)
+{
+	u64 d = t1 > t0 ? t1 - t0 : 0;
+
+	return likely(pvlock_tsc_mult) ? mul_u64_u32_shr(d, pvlock_tsc_mult, PVLOCK_TSC_SHIFT) : d;
+}
+
+/* This CPU's clock in nanoseconds, for the record's timestamps. */
+static __always_inline u64 pvlock_clock_ns(void)
+{
+	return pvlock_ticks_ns(0, pvlock_ticks());
+}
 
 void pvlock_pv_slowpath(struct qspinlock *lock, u32 val);
 void pvlock_native_slowpath(struct qspinlock *lock, u32 val);
@@ -101,6 +153,7 @@ void pvlock_kvm_wait(u8 *ptr, u8 val);
 void pvlock_kvm_kick_cpu(int cpu);
 void pvlock_slowpath_init(void);
 void pvlock_slowpath_gauges(void);
+void pvlock_slowpath_forget(void);
 
 /* ---- hypervisor side (hv.c) -------------------------------------------- */
 int pvlock_hv_init(void);

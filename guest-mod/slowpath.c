@@ -43,6 +43,7 @@
 #include <linux/kvm_para.h>
 #include <asm/paravirt.h>
 #include <asm/qspinlock.h>
+#include <asm/tsc.h>
 #include <trace/events/lock.h>
 
 #include <pvlock/record.h>
@@ -57,6 +58,7 @@ static_assert(sizeof(struct pvlock_hash_entry) == 16, "pv_hash_entry is two poin
 static_assert(_Q_PENDING_BITS == 8, "Debian's NR_CPUS gives 8 pending bits");
 
 DEFINE_PER_CPU(struct pvlock_cpu, pvlock_cpu);
+u32 pvlock_tsc_mult __read_mostly;
 
 /* kernel: SPIN_THRESHOLD in the PV code, PV_PREV_CHECK_MASK for wait-early */
 #define PVLOCK_PREV_CHECK_STOCK	0xff
@@ -65,7 +67,7 @@ DEFINE_PER_CPU(struct pvlock_cpu, pvlock_cpu);
 
 /* One slow-path call: what it cost and what it saw. */
 struct pvlock_wctx {
-	u64 t0;
+	u64 t0;				/* pvlock_ticks() at entry */
 	u64 blocked_ns;
 	u32 spins;
 	u32 threshold;
@@ -165,12 +167,19 @@ static u32 pvlock_threshold_of(struct pvlock_cpu *pc, u32 mode)
 				      READ_ONCE(pc->hint));
 }
 
-static void pvlock_wctx_init(struct pvlock_wctx *w, bool outer)
+static void pvlock_account(struct pvlock_cpu *pc, struct pvlock_sample *p, int idx);
+
+/* Start a call at nesting level @idx. */
+static void pvlock_wctx_init(struct pvlock_wctx *w, int idx)
 {
 	struct pvlock_cpu *pc = this_cpu_ptr(&pvlock_cpu);
+	bool outer = idx == 0;
 
+	/* the previous call's accounting, now that we wait anyway */
+	if (likely(idx < PVLOCK_MAX_NODES) && pc->pend[idx].lock)
+		pvlock_account(pc, &pc->pend[idx], idx);
 	memset(w, 0, sizeof(*w));
-	w->t0 = local_clock();
+	w->t0 = pvlock_ticks();
 	w->mode = READ_ONCE(pvlock_guest_params.mode);
 	w->outer = outer;
 	w->threshold = pvlock_threshold_of(pc, w->mode);
@@ -193,7 +202,7 @@ static void pvlock_rec_wait(struct pvlock_wctx *w, struct qspinlock *lock, u32 f
 	pvlock_guest_write_begin(r);
 	WRITE_ONCE(r->guest_flags, flags);
 	WRITE_ONCE(r->wait_lock, (u64)(unsigned long)lock);
-	WRITE_ONCE(r->wait_since_ns, w->t0);
+	WRITE_ONCE(r->wait_since_ns, pvlock_ticks_ns(0, w->t0));
 	WRITE_ONCE(r->wait_target, target);
 	pvlock_guest_write_end(r);
 }
@@ -284,7 +293,7 @@ static void pvlock_wait(u8 *ptr, u8 val, u32 target, struct pvlock_wctx *w)
 
 	if (in_nmi())
 		return;
-	t = local_clock();
+	t = pvlock_ticks();
 	if (w) {
 		w->waited = true;
 		pvlock_rec_flags(w, PVLOCK_GF_HALTED, 0);
@@ -294,7 +303,7 @@ static void pvlock_wait(u8 *ptr, u8 val, u32 target, struct pvlock_wctx *w)
 		pvlock_halt(ptr, val);
 	if (w) {
 		pvlock_rec_flags(w, 0, PVLOCK_GF_HALTED);
-		w->blocked_ns += local_clock() - t;
+		w->blocked_ns += pvlock_ticks_ns(t, pvlock_ticks());
 	}
 }
 
@@ -314,7 +323,7 @@ void pvlock_kvm_kick_cpu(int cpu)
 	if (r && READ_ONCE(pvlock_guest_params.mode) != PVLOCK_MODE_STOCK) {
 		/* single aligned words, written from any context: outside guest_seq */
 		WRITE_ONCE(r->last_kicked, cpu);
-		WRITE_ONCE(r->last_kick_ns, local_clock());
+		WRITE_ONCE(r->last_kick_ns, pvlock_clock_ns());
 	}
 	kvm_hypercall2(KVM_HC_KICK_CPU, 0, apicid);
 }
@@ -332,7 +341,7 @@ static bool pvlock_native_yield(struct pvlock_wctx *w, u32 target)
 	if (w->mode == PVLOCK_MODE_STOCK || !READ_ONCE(pvlock_guest_params.yield) ||
 	    !pvlock_hv_can_yield() || in_nmi())
 		return false;
-	t = local_clock();
+	t = pvlock_ticks();
 	ret = pvlock_hv_yield(target, false, false);
 	pvlock_guest_count(PVLOCK_GS_YIELDS, 1);
 	if (ret == PVLOCK_YIELD_R_SAME_VM)
@@ -344,7 +353,7 @@ static bool pvlock_native_yield(struct pvlock_wctx *w, u32 target)
 		pvlock_hv_lost(ret);
 	}
 	w->waited = true;
-	w->blocked_ns += local_clock() - t;
+	w->blocked_ns += pvlock_ticks_ns(t, pvlock_ticks());
 	return true;
 }
 
@@ -495,34 +504,32 @@ gotlock:
 	return (u32)(atomic_read(&lock->val) | _Q_LOCKED_VAL);
 }
 
-/* ---- accounting at the end of a slow-path call --------------------------- */
+/* ---- accounting of a slow-path call -------------------------------------- */
 
-static void pvlock_account(struct pvlock_wctx *w, struct qspinlock *lock)
+/* Account @p, a call at nesting level @idx of this CPU; leaves it empty. */
+static void pvlock_account(struct pvlock_cpu *pc, struct pvlock_sample *p, int idx)
 {
-	u64 dt = local_clock() - w->t0;
-	struct pvlock_cpu *pc;
+	u64 dt = pvlock_ticks_ns(p->t0, p->t1);
 
-	pvlock_guest_count(PVLOCK_GS_SPINS, w->spins);
-	if (!w->waited)
+	pvlock_guest_count(PVLOCK_GS_SPINS, p->spins);
+	if (!p->waited)
 		pvlock_guest_count(PVLOCK_GS_SPIN_ACQUIRED, 1);
-	if (w->preempted)
+	if (p->preempted)
 		pvlock_guest_count(PVLOCK_GS_PREEMPTED_SEEN, 1);
 	pvlock_guest_count(PVLOCK_GS_WAIT_NS, dt);
 	this_cpu_inc(pvlock_guest_stats.hist[pvlock_hist_bucket(dt)]);
 	if (dt > this_cpu_read(pvlock_guest_stats.c[PVLOCK_GS_WAIT_MAX_NS]))
 		this_cpu_write(pvlock_guest_stats.c[PVLOCK_GS_WAIT_MAX_NS], dt);
-	pvlock_locks_note(lock, dt);
+	pvlock_locks_note(p->lock, dt);
+	p->lock = NULL;
 
-	if (!w->outer || w->mode != PVLOCK_MODE_ADAPTIVE)
-		return;
-	pc = this_cpu_ptr(&pvlock_cpu);
-	{
+	if (idx == 0 && p->mode == PVLOCK_MODE_ADAPTIVE) {
 		struct pvlock_wait_sample s = {
-			.spins = w->spins,
-			.blocked_ns = w->blocked_ns,
+			.spins = p->spins,
+			.blocked_ns = p->blocked_ns,
 			.wait_ns = dt,
-			.waited = w->waited,
-			.preempted = w->preempted,
+			.waited = p->waited,
+			.preempted = p->preempted,
 		};
 		struct pvlock_thresh_cfg cfg;
 		u32 old = pc->thresh.threshold;
@@ -532,9 +539,30 @@ static void pvlock_account(struct pvlock_wctx *w, struct qspinlock *lock)
 		    PVLOCK_TR_NONE && pc->thresh.threshold != old) {
 			pvlock_guest_count(PVLOCK_GS_THRESH_CHANGES, 1);
 			this_cpu_write(pvlock_guest_stats.c[PVLOCK_GS_THRESHOLD],
-				       pvlock_threshold_of(pc, w->mode));
+				       pvlock_threshold_of(pc, p->mode));
 		}
 	}
+}
+
+/*
+ * With the lock owned: keep what this call saw for the next call at this
+ * level to account (a few stores instead of the accounting itself, inside
+ * the caller's critical section).
+ */
+static __always_inline void pvlock_keep(struct pvlock_wctx *w, struct qspinlock *lock, int idx)
+{
+	struct pvlock_sample *p = &this_cpu_ptr(&pvlock_cpu)->pend[idx];
+
+	p->t1 = pvlock_ticks();
+	p->t0 = w->t0;
+	p->blocked_ns = w->blocked_ns;
+	p->spins = w->spins;
+	p->mode = w->mode;
+	p->waited = w->waited;
+	p->preempted = w->preempted;
+	/* an interrupt's slow path uses another level: no tearing to fear */
+	barrier();
+	p->lock = lock;
 }
 
 /* ---- __pv_queued_spin_lock_slowpath ------------------------------------- */
@@ -549,7 +577,7 @@ void pvlock_pv_slowpath(struct qspinlock *lock, u32 val)
 
 	base = &this_cpu_ptr(pvlock_ksyms.qnodes)[0].mcs;
 	idx = base->count++;
-	pvlock_wctx_init(&w, idx == 0);
+	pvlock_wctx_init(&w, idx);
 	pvlock_guest_count(PVLOCK_GS_SLOWPATH, 1);
 	pvlock_guest_count(PVLOCK_GS_QUEUED, 1);
 	tail = pvlock_encode_tail(smp_processor_id(), idx);
@@ -607,7 +635,8 @@ void pvlock_pv_slowpath(struct qspinlock *lock, u32 val)
 release:
 	pvlock_trace_end(lock, 0);
 	pvlock_rec_done(&w);
-	pvlock_account(&w, lock);
+	if (likely(idx < PVLOCK_MAX_NODES))	/* a fifth level is not timed */
+		pvlock_keep(&w, lock, idx);
 	__this_cpu_dec(pvlock_ksyms.qnodes->mcs.count);
 }
 
@@ -667,7 +696,7 @@ queue:
 	pvlock_guest_count(PVLOCK_GS_QUEUED, 1);
 	base = &this_cpu_ptr(pvlock_ksyms.qnodes)[0].mcs;
 	idx = base->count++;
-	pvlock_wctx_init(&w, idx == 0);
+	pvlock_wctx_init(&w, idx);
 	tail = pvlock_encode_tail(smp_processor_id(), idx);
 	pvlock_trace_begin(lock, LCB_F_SPIN);
 
@@ -753,8 +782,19 @@ queue:
 release:
 	pvlock_trace_end(lock, 0);
 	pvlock_rec_done(&w);
-	pvlock_account(&w, lock);
+	if (likely(idx < PVLOCK_MAX_NODES))	/* a fifth level is not timed */
+		pvlock_keep(&w, lock, idx);
 	__this_cpu_dec(pvlock_ksyms.qnodes->mcs.count);
+}
+
+/* Drop the calls not yet accounted (a statistics reset). */
+void pvlock_slowpath_forget(void)
+{
+	int cpu, i;
+
+	for_each_possible_cpu(cpu)
+		for (i = 0; i < PVLOCK_MAX_NODES; i++)
+			WRITE_ONCE(per_cpu_ptr(&pvlock_cpu, cpu)->pend[i].lock, NULL);
 }
 
 /* The threshold gauge of every CPU, after a statistics reset or a new mode. */
@@ -772,6 +812,12 @@ void pvlock_slowpath_init(void)
 {
 	struct pvlock_thresh_cfg cfg;
 	int cpu;
+
+	/* ns per TSC cycle << PVLOCK_TSC_SHIFT; fits 32 bits above 1 MHz */
+	if (boot_cpu_has(X86_FEATURE_TSC) && tsc_khz >= 1000)
+		pvlock_tsc_mult = div_u64((u64)NSEC_PER_MSEC << PVLOCK_TSC_SHIFT, tsc_khz);
+	else
+		pr_info("no TSC rate known: waits timed with local_clock()\n");
 
 	pvlock_cfg(&cfg);
 	for_each_possible_cpu(cpu) {

@@ -52,6 +52,7 @@ void pvlock_guest_stats_reset(void)
 {
 	int c;
 
+	pvlock_slowpath_forget();
 	for_each_possible_cpu(c)
 		memset(per_cpu_ptr(&pvlock_guest_stats, c), 0, sizeof(struct pvlock_guest_stats));
 	pvlock_slowpath_gauges();

@@ -4,14 +4,14 @@
 # KVM guest (the PV slow path) with pvlock_guest in "stock" mode vs not
 # loaded, alternating in one boot. Writes OUTDIR/guest-overhead.{csv,md}.
 #   bench-guest.sh [OUTDIR]   (default bench/results)
-#   BENCH_KERNEL=6.12-bookworm PVLOCK_BENCH_ROUNDS=6 PVLOCK_BENCH_SECS=10
+#   BENCH_KERNEL=6.12-bookworm PVLOCK_BENCH_ROUNDS=10 PVLOCK_BENCH_SECS=8
 . "$(dirname "$0")/lib.sh"
 . "$PVLOCK_ROOT/tests/qemu/common.sh"
 
 out=${1:-$PVLOCK_ROOT/bench/results}
 kid=${BENCH_KERNEL:-6.12-bookworm}
-rounds=${PVLOCK_BENCH_ROUNDS:-6}
-secs=${PVLOCK_BENCH_SECS:-10}
+rounds=${PVLOCK_BENCH_ROUNDS:-10}
+secs=${PVLOCK_BENCH_SECS:-8}
 mkdir -p "$out"
 prepare_tools
 prepare_kernel "$kid"
@@ -23,7 +23,7 @@ l1=$INITRD_DIR/bench-l1-$kid.cpio.gz
 	-f "$KO_LOCKTORTURE=/lt/locktorture.ko" || die "L2 initramfs"
 "$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l1" -t "$PVLOCK_ROOT/tests/qemu/bench-l1.sh" \
 	-k "$kid" -m kvm_amd -q -f "$VMLINUZ=/boot/vmlinuz" -f "$l2=/boot/l2.cpio.gz" || die "L1 initramfs"
-budget=$((rounds * 2 * (secs + 8) + 120))
+budget=$((rounds * 2 * (secs + 15) + 180))
 RESULTS=$PVLOCK_ROOT/build/results/bench-guest.txt
 export RESULTS
 mkdir -p "$(dirname "$RESULTS")"

@@ -5,8 +5,8 @@
 # so that drift cancels). Prints one "PVLOCK-BENCH" line per run.
 . /lib/pvtest.sh
 
-rounds=${PVLOCK_BENCH_ROUNDS:-6}
-secs=${PVLOCK_BENCH_SECS:-10}
+rounds=${PVLOCK_BENCH_ROUNDS:-10}
+secs=${PVLOCK_BENCH_SECS:-8}
 uptime_cs() { awk '{ split($1, a, "."); print a[1] * 100 + substr(a[2] "00", 1, 2) }' /proc/uptime; }
 
 unload() {

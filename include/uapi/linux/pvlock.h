@@ -198,7 +198,10 @@ struct pvlock_record {
 	__u32	last_kicked;	/* guest CPU this vCPU kicked last, or PVLOCK_CPU_NONE */
 	__u64	last_kick_ns;	/* guest clock of that kick */
 	/* (last_kicked and last_kick_ns are written from any context, e.g. an
-	 * unlock in an interrupt, as single aligned stores outside guest_seq.) */
+	 * unlock in an interrupt, as single aligned stores outside guest_seq.
+	 * The guest clock is the vCPU's TSC in nanoseconds, or local_clock()
+	 * when the TSC rate is unknown: for the order and spacing of one
+	 * vCPU's events, not for comparing vCPUs.) */
 
 	/* Host -> guest, under host_seq; second cache line. */
 	__u32	host_seq;
