@@ -131,9 +131,9 @@ if wait_mark b cross-loaded 240 && wait_mark a cross-ready 60; then
 	}
 	ya=$(delta a yield_cross_vm) ga=$(delta a cross_given) rb=$(delta b cross_received)
 	info "cross step: guest a saw ${got:-?} cross-VM yields; host: a yield_cross_vm +$ya cross_given +$ga, b cross_received +$rb"
-	# a's own idle kernel may wait for a lock now and then: a little slack
-	# above, none below
-	if [ -n "$got" ] && [ "$got" -gt 0 ] && [ "$ya" -ge "$got" ] && [ "$ya" -le $((got + 10)) ] &&
+	# a's own kernel waits for its locks meanwhile, and pvlock_guest's yields
+	# may go across too: the host counts at least what the module saw
+	if [ -n "$got" ] && [ "$got" -gt 0 ] && [ "$ya" -ge "$got" ] &&
 	   [ "$ga" -ge "$got" ] && [ "$ga" -le "$ya" ] && [ "$rb" -ge "$ga" ]; then
 		pass yields-cross-vm "a: $got yields served by b's vCPUs; host +$ya/+$ga, b received +$rb"
 	else
