@@ -65,14 +65,11 @@ u32 pvlock_tsc_mult __read_mostly;
 #define PVLOCK_PREV_CHECK	0x3f
 #define PVLOCK_HE_PER_LINE	(SMP_CACHE_BYTES / sizeof(struct pvlock_hash_entry))
 
-/* One slow-path call: what it cost and what it saw. */
+/* One slow-path call: what it saw (kept for accounting) and how it waits. */
 struct pvlock_wctx {
-	u64 t0;				/* pvlock_ticks() at entry */
-	u64 blocked_ns;
-	u32 spins;
+	struct pvlock_sample s;
 	u32 threshold;
-	u32 mode;
-	bool waited, early, preempted;
+	bool early;
 	bool outer;			/* nesting depth 0: may touch the record, adapt */
 	struct pvlock_record *rec;	/* non-NULL when the record is written */
 };
@@ -167,7 +164,45 @@ static u32 pvlock_threshold_of(struct pvlock_cpu *pc, u32 mode)
 				      READ_ONCE(pc->hint));
 }
 
-static void pvlock_account(struct pvlock_cpu *pc, struct pvlock_sample *p, int idx);
+/* ---- accounting of a slow-path call -------------------------------------- */
+
+/* Account @p, a call at nesting level @idx of this CPU; leaves it empty. */
+static void pvlock_account(struct pvlock_cpu *pc, struct pvlock_sample *p, int idx)
+{
+	u64 dt = pvlock_ticks_ns(p->t0, p->t1);
+
+	pvlock_guest_count(PVLOCK_GS_SPINS, p->spins);
+	if (!p->waited)
+		pvlock_guest_count(PVLOCK_GS_SPIN_ACQUIRED, 1);
+	if (p->preempted)
+		pvlock_guest_count(PVLOCK_GS_PREEMPTED_SEEN, 1);
+	pvlock_guest_count(PVLOCK_GS_WAIT_NS, dt);
+	this_cpu_inc(pvlock_guest_stats.hist[pvlock_hist_bucket(dt)]);
+	if (dt > this_cpu_read(pvlock_guest_stats.c[PVLOCK_GS_WAIT_MAX_NS]))
+		this_cpu_write(pvlock_guest_stats.c[PVLOCK_GS_WAIT_MAX_NS], dt);
+	pvlock_locks_note(p->lock, dt);
+	p->lock = NULL;
+
+	if (idx == 0 && p->mode == PVLOCK_MODE_ADAPTIVE) {
+		struct pvlock_wait_sample s = {
+			.spins = p->spins,
+			.blocked_ns = p->blocked_ns,
+			.wait_ns = dt,
+			.waited = p->waited,
+			.preempted = p->preempted,
+		};
+		struct pvlock_thresh_cfg cfg;
+		u32 old = pc->thresh.threshold;
+
+		pvlock_cfg(&cfg);
+		if (pvlock_thresh_observe(&pc->thresh, &cfg, &s, READ_ONCE(pc->hint)) !=
+		    PVLOCK_TR_NONE && pc->thresh.threshold != old) {
+			pvlock_guest_count(PVLOCK_GS_THRESH_CHANGES, 1);
+			this_cpu_write(pvlock_guest_stats.c[PVLOCK_GS_THRESHOLD],
+				       pvlock_threshold_of(pc, p->mode));
+		}
+	}
+}
 
 /* Start a call at nesting level @idx. */
 static void pvlock_wctx_init(struct pvlock_wctx *w, int idx)
@@ -179,15 +214,15 @@ static void pvlock_wctx_init(struct pvlock_wctx *w, int idx)
 	if (likely(idx < PVLOCK_MAX_NODES) && pc->pend[idx].lock)
 		pvlock_account(pc, &pc->pend[idx], idx);
 	memset(w, 0, sizeof(*w));
-	w->t0 = pvlock_ticks();
-	w->mode = READ_ONCE(pvlock_guest_params.mode);
+	w->s.t0 = pvlock_ticks();
+	w->s.mode = READ_ONCE(pvlock_guest_params.mode);
 	w->outer = outer;
-	w->threshold = pvlock_threshold_of(pc, w->mode);
+	w->threshold = pvlock_threshold_of(pc, w->s.mode);
 	if (!outer)
 		return;
 	/* the gauge shows what this CPU spins now, whatever the mode */
 	this_cpu_write(pvlock_guest_stats.c[PVLOCK_GS_THRESHOLD], w->threshold);
-	if (w->mode != PVLOCK_MODE_STOCK)
+	if (w->s.mode != PVLOCK_MODE_STOCK)
 		w->rec = pc->rec;
 }
 
@@ -202,7 +237,7 @@ static void pvlock_rec_wait(struct pvlock_wctx *w, struct qspinlock *lock, u32 f
 	pvlock_guest_write_begin(r);
 	WRITE_ONCE(r->guest_flags, flags);
 	WRITE_ONCE(r->wait_lock, (u64)(unsigned long)lock);
-	WRITE_ONCE(r->wait_since_ns, pvlock_ticks_ns(0, w->t0));
+	WRITE_ONCE(r->wait_since_ns, pvlock_ticks_ns(0, w->s.t0));
 	WRITE_ONCE(r->wait_target, target);
 	pvlock_guest_write_end(r);
 }
@@ -288,14 +323,14 @@ static bool pvlock_yield_wait(u8 *ptr, u8 val, u32 target)
 
 static void pvlock_wait(u8 *ptr, u8 val, u32 target, struct pvlock_wctx *w)
 {
-	u32 mode = w ? w->mode : READ_ONCE(pvlock_guest_params.mode);
+	u32 mode = w ? w->s.mode : READ_ONCE(pvlock_guest_params.mode);
 	u64 t;
 
 	if (in_nmi())
 		return;
 	t = pvlock_ticks();
 	if (w) {
-		w->waited = true;
+		w->s.waited = true;
 		pvlock_rec_flags(w, PVLOCK_GF_HALTED, 0);
 	}
 	if (mode == PVLOCK_MODE_STOCK || !READ_ONCE(pvlock_guest_params.yield) ||
@@ -303,7 +338,7 @@ static void pvlock_wait(u8 *ptr, u8 val, u32 target, struct pvlock_wctx *w)
 		pvlock_halt(ptr, val);
 	if (w) {
 		pvlock_rec_flags(w, 0, PVLOCK_GF_HALTED);
-		w->blocked_ns += pvlock_ticks_ns(t, pvlock_ticks());
+		w->s.blocked_ns += pvlock_ticks_ns(t, pvlock_ticks());
 	}
 }
 
@@ -338,7 +373,7 @@ static bool pvlock_native_yield(struct pvlock_wctx *w, u32 target)
 	u64 t;
 	long ret;
 
-	if (w->mode == PVLOCK_MODE_STOCK || !READ_ONCE(pvlock_guest_params.yield) ||
+	if (w->s.mode == PVLOCK_MODE_STOCK || !READ_ONCE(pvlock_guest_params.yield) ||
 	    !pvlock_hv_can_yield() || in_nmi())
 		return false;
 	t = pvlock_ticks();
@@ -352,8 +387,8 @@ static bool pvlock_native_yield(struct pvlock_wctx *w, u32 target)
 		pvlock_guest_count(PVLOCK_GS_YIELD_ERRORS, 1);
 		pvlock_hv_lost(ret);
 	}
-	w->waited = true;
-	w->blocked_ns += pvlock_ticks_ns(t, pvlock_ticks());
+	w->s.waited = true;
+	w->s.blocked_ns += pvlock_ticks_ns(t, pvlock_ticks());
 	return true;
 }
 
@@ -414,7 +449,7 @@ static bool pvlock_trylock_clear_pending(struct qspinlock *lock)
 static void pvlock_pv_wait_node(struct pvlock_wctx *w, struct pvlock_pv_node *pn,
 				struct pvlock_pv_node *pp)
 {
-	u32 mask = w->mode == PVLOCK_MODE_STOCK ? PVLOCK_PREV_CHECK_STOCK : PVLOCK_PREV_CHECK;
+	u32 mask = w->s.mode == PVLOCK_MODE_STOCK ? PVLOCK_PREV_CHECK_STOCK : PVLOCK_PREV_CHECK;
 	u32 loop;
 
 	for (;;) {
@@ -422,21 +457,21 @@ static void pvlock_pv_wait_node(struct pvlock_wctx *w, struct pvlock_pv_node *pn
 		for (loop = w->threshold; loop; loop--) {
 			if (READ_ONCE(pn->mcs.locked))
 				goto out;
-			if (!(loop & mask) || (loop == w->threshold && w->mode != PVLOCK_MODE_STOCK)) {
+			if (!(loop & mask) || (loop == w->threshold && w->s.mode != PVLOCK_MODE_STOCK)) {
 				/* the predecessor gave up spinning: so do we */
 				if (READ_ONCE(pp->state) != PVLOCK_VCPU_RUNNING) {
 					w->early = true;
 					break;
 				}
 				/* pvlock: its vCPU is preempted, spinning is pointless */
-				if (w->mode != PVLOCK_MODE_STOCK && vcpu_is_preempted(READ_ONCE(pp->cpu))) {
-					w->early = w->preempted = true;
+				if (w->s.mode != PVLOCK_MODE_STOCK && vcpu_is_preempted(READ_ONCE(pp->cpu))) {
+					w->early = w->s.preempted = true;
 					break;
 				}
 			}
 			cpu_relax();
 		}
-		w->spins += w->threshold - loop;
+		w->s.spins += w->threshold - loop;
 		smp_store_mb(pn->state, PVLOCK_VCPU_HALTED);
 		if (!READ_ONCE(pn->mcs.locked)) {
 			pvlock_guest_count(PVLOCK_GS_WAITS, 1);
@@ -448,7 +483,7 @@ static void pvlock_pv_wait_node(struct pvlock_wctx *w, struct pvlock_pv_node *pn
 		cmpxchg(&pn->state, PVLOCK_VCPU_HALTED, PVLOCK_VCPU_RUNNING);
 	}
 out:
-	w->spins += w->threshold - loop;
+	w->s.spins += w->threshold - loop;
 }
 
 /* Hand the queue to @next; if it halted, hash it for our unlock to kick. */
@@ -479,12 +514,12 @@ static u32 pvlock_pv_wait_head_or_lock(struct pvlock_wctx *w, struct qspinlock *
 		WRITE_ONCE(lock->pending, 1);
 		for (loop = w->threshold; loop; loop--) {
 			if (pvlock_trylock_clear_pending(lock)) {
-				w->spins += w->threshold - loop;
+				w->s.spins += w->threshold - loop;
 				goto gotlock;
 			}
 			cpu_relax();
 		}
-		w->spins += w->threshold;
+		w->s.spins += w->threshold;
 		pvlock_clear_pending(lock);
 		if (!lp) {
 			lp = pvlock_pv_hash(lock, pn);
@@ -504,46 +539,6 @@ gotlock:
 	return (u32)(atomic_read(&lock->val) | _Q_LOCKED_VAL);
 }
 
-/* ---- accounting of a slow-path call -------------------------------------- */
-
-/* Account @p, a call at nesting level @idx of this CPU; leaves it empty. */
-static void pvlock_account(struct pvlock_cpu *pc, struct pvlock_sample *p, int idx)
-{
-	u64 dt = pvlock_ticks_ns(p->t0, p->t1);
-
-	pvlock_guest_count(PVLOCK_GS_SPINS, p->spins);
-	if (!p->waited)
-		pvlock_guest_count(PVLOCK_GS_SPIN_ACQUIRED, 1);
-	if (p->preempted)
-		pvlock_guest_count(PVLOCK_GS_PREEMPTED_SEEN, 1);
-	pvlock_guest_count(PVLOCK_GS_WAIT_NS, dt);
-	this_cpu_inc(pvlock_guest_stats.hist[pvlock_hist_bucket(dt)]);
-	if (dt > this_cpu_read(pvlock_guest_stats.c[PVLOCK_GS_WAIT_MAX_NS]))
-		this_cpu_write(pvlock_guest_stats.c[PVLOCK_GS_WAIT_MAX_NS], dt);
-	pvlock_locks_note(p->lock, dt);
-	p->lock = NULL;
-
-	if (idx == 0 && p->mode == PVLOCK_MODE_ADAPTIVE) {
-		struct pvlock_wait_sample s = {
-			.spins = p->spins,
-			.blocked_ns = p->blocked_ns,
-			.wait_ns = dt,
-			.waited = p->waited,
-			.preempted = p->preempted,
-		};
-		struct pvlock_thresh_cfg cfg;
-		u32 old = pc->thresh.threshold;
-
-		pvlock_cfg(&cfg);
-		if (pvlock_thresh_observe(&pc->thresh, &cfg, &s, READ_ONCE(pc->hint)) !=
-		    PVLOCK_TR_NONE && pc->thresh.threshold != old) {
-			pvlock_guest_count(PVLOCK_GS_THRESH_CHANGES, 1);
-			this_cpu_write(pvlock_guest_stats.c[PVLOCK_GS_THRESHOLD],
-				       pvlock_threshold_of(pc, p->mode));
-		}
-	}
-}
-
 /*
  * With the lock owned: keep what this call saw for the next call at this
  * level to account (a few stores instead of the accounting itself, inside
@@ -551,18 +546,10 @@ static void pvlock_account(struct pvlock_cpu *pc, struct pvlock_sample *p, int i
  */
 static __always_inline void pvlock_keep(struct pvlock_wctx *w, struct qspinlock *lock, int idx)
 {
-	struct pvlock_sample *p = &this_cpu_ptr(&pvlock_cpu)->pend[idx];
-
-	p->t1 = pvlock_ticks();
-	p->t0 = w->t0;
-	p->blocked_ns = w->blocked_ns;
-	p->spins = w->spins;
-	p->mode = w->mode;
-	p->waited = w->waited;
-	p->preempted = w->preempted;
-	/* an interrupt's slow path uses another level: no tearing to fear */
-	barrier();
-	p->lock = lock;
+	/* only this level of this CPU reads the slot: an interrupt uses another */
+	w->s.t1 = pvlock_ticks();
+	w->s.lock = lock;
+	this_cpu_ptr(&pvlock_cpu)->pend[idx] = w->s;
 }
 
 /* ---- __pv_queued_spin_lock_slowpath ------------------------------------- */
@@ -721,11 +708,11 @@ queue:
 
 		pvlock_rec_wait(&w, lock, PVLOCK_GF_WAITING, prev_cpu);
 		WRITE_ONCE(prev->next, node);
-		if (w.mode == PVLOCK_MODE_STOCK) {
+		if (w.s.mode == PVLOCK_MODE_STOCK) {
 			/* the kernel's smp_cond_load_acquire(), counting */
 			while (!smp_load_acquire(&node->locked)) {
 				cpu_relax();
-				w.spins++;
+				w.s.spins++;
 			}
 		} else {
 			for (;;) {
@@ -734,11 +721,11 @@ queue:
 						break;
 					cpu_relax();
 				}
-				w.spins += w.threshold - loop;
+				w.s.spins += w.threshold - loop;
 				if (loop)
 					break;
 				if (vcpu_is_preempted(prev_cpu))
-					w.preempted = true;
+					w.s.preempted = true;
 				if (!pvlock_native_yield(&w, prev_cpu))
 					loop = w.threshold;	/* no host help: keep spinning */
 			}
@@ -749,11 +736,11 @@ queue:
 	}
 	pvlock_rec_wait(&w, lock, PVLOCK_GF_WAITING | PVLOCK_GF_QUEUE_HEAD, PVLOCK_CPU_NONE);
 
-	if (w.mode == PVLOCK_MODE_STOCK) {
+	if (w.s.mode == PVLOCK_MODE_STOCK) {
 		/* the kernel's atomic_cond_read_acquire(), counting */
 		while ((val = atomic_read_acquire(&lock->val)) & (_Q_LOCKED_MASK | _Q_PENDING_MASK)) {
 			cpu_relax();
-			w.spins++;
+			w.s.spins++;
 		}
 	} else {
 		for (;;) {
@@ -763,7 +750,7 @@ queue:
 					break;
 				cpu_relax();
 			}
-			w.spins += w.threshold - loop;
+			w.s.spins += w.threshold - loop;
 			if (loop)
 				break;
 			pvlock_native_yield(&w, PVLOCK_CPU_NONE);

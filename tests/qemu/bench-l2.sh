@@ -21,14 +21,7 @@ field() { pvlockctl -j -G status 2>/dev/null | jq -r ".guest.$1"; }
 
 # the L1's word, on ttyS1: "go VARIANT ROUND" once the host side is in place
 # for every VM, so that the VMs' runs overlap
-exec 3< /dev/ttyS1
-stty -F /dev/ttyS1 -echo 2>/dev/null
-wait_go() {	# wait_go VARIANT ROUND
-	while read -r -t 900 _w _v _r <&3; do
-		[ "$_w $_v $_r" = "go $1 $2" ] && return 0
-	done
-	return 1
-}
+ctl_open
 
 wait_host() {	# wait_host stock|pvlock: until the host side matches
 	_i=0
@@ -51,7 +44,7 @@ one() {	# one VARIANT ROUND
 		$q guest-set mode=adaptive
 	fi
 	echo "PVLOCK-MARK want-$1 $2"
-	wait_go "$1" "$2" || { fail "bench-$1-$2-go" "no word from the L1"; return; }
+	ctl_wait "go $1 $2" 900 || { fail "bench-$1-$2-go" "no word from the L1"; return; }
 	wait_host "$1" || { fail "bench-$1-$2-host" "host side not ready after 60 s"; return; }
 	$q guest-reset
 	n0=$(dmesg | wc -l)
@@ -72,7 +65,7 @@ if [ "$show" -gt 0 ]; then
 	# the demo's live part: pvlock on while the L1 shows its counters
 	$q guest-set mode=adaptive
 	echo "PVLOCK-MARK want-pvlock 0"
-	wait_go pvlock 0 || fail show-go "no word from the L1"
+	ctl_wait "go pvlock 0" 900 || fail show-go "no word from the L1"
 	wait_host pvlock || fail show-host "host side not ready after 60 s"
 	insmod /bench/pvlock_lockbench.ko cs_ns="$cs" think_ns="$think"
 	sleep "$show"

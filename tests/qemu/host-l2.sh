@@ -52,18 +52,10 @@ torture() {	# torture SECONDS: one locktorture run; PASS/FAIL as NAME
 	fi
 }
 
-ctl_wait() {	# ctl_wait WORD SECONDS: until the L1 says WORD on ttyS1
-	while read -r -t "$2" _w <&3; do
-		[ "$_w" = "$1" ] && return 0
-	done
-	return 1
-}
-
 cross_step() {
 	_c=$(sed -n 's/.*PVLOCK_CROSS=\([a-z]*\).*/\1/p' /proc/cmdline)
 	[ -n "$_c" ] || return 0
-	exec 3< /dev/ttyS1
-	stty -F /dev/ttyS1 -echo 2>/dev/null
+	ctl_open
 	case $_c in
 	load)
 		insmod /lt/locktorture.ko torture_type=spin_lock stat_interval=0 \

@@ -233,6 +233,19 @@ dump_l2() {
 
 # wait_mark NAME MARK SECONDS: until L2 NAME's console shows "PVLOCK-MARK MARK"
 # (on a timeout, dump_l2 says where it is stuck)
+# In an L2 started with L2_CTL=1: ctl_open once, then ctl_wait LINE SECONDS
+# waits until the L1 sends LINE (l2_say) on ttyS1; 1 on a timeout.
+ctl_open() {
+	exec 3< /dev/ttyS1
+	stty -F /dev/ttyS1 -echo 2>/dev/null
+}
+ctl_wait() {
+	while read -r -t "$2" _l <&3; do
+		[ "$_l" = "$1" ] && return 0
+	done
+	return 1
+}
+
 # l2_say NAME TEXT: one line to an L2 started with L2_CTL=1 (its /dev/ttyS1)
 l2_say() {
 	timeout 5 sh -c "echo \"$2\" > /tmp/l2-$1.ctl.in"
