@@ -111,6 +111,22 @@ while :; do
 		record "$st" "${l2:+$l2/}$tn" "$det"
 	done < <(grep -E '^(\[L2:[^] ]+\] )?PVLOCK-RESULT (PASS|FAIL) ' "$log")
 
+	# Each guest's end marker carries its tally of results (init.sh; an L1's
+	# L2s' markers come "[L2:NAME] "-prefixed): a FAIL line that a kernel
+	# message cut on the shared console must not go unnoticed; a cut PASS
+	# line is said in a NOTE.
+	while read -r who p f; do
+		if [ "$who" = - ]; then pfx= l2=; else pfx="[L2:$who] " l2=$who; fi
+		sp=$(awk -v s="${pfx}PVLOCK-RESULT PASS " 'index($0, s) == 1' "$log" | wc -l)
+		sf=$(awk -v s="${pfx}PVLOCK-RESULT FAIL " 'index($0, s) == 1' "$log" | wc -l)
+		if [ "$f" -gt "$sf" ]; then
+			record FAIL "${l2:+$l2/}results-lost" "the guest counted $f failures, its console shows $sf"
+		fi
+		if [ "$p" -gt "$sp" ]; then
+			echo "NOTE $name: ${l2:+L2 $l2: }$((p - sp)) of $p passed results were cut on the console (the guest counted them)" >> "$res"
+		fi
+	done < <(sed -nE 's/^(\[L2:([^] ]+)\] )?PVLOCK-DONE rc=[0-9-]+ passed=([0-9]+) failed=([0-9]+).*/\2 \3 \4/p' "$log" |
+		awk '{ k = NF == 3 ? $1 : "-"; a[k] += $(NF - 1); b[k] += $NF } END { for (k in a) print k, a[k], b[k] }')
 	if grep -q '^PVLOCK-DONE' "$log"; then
 		record PASS completed "${secs}s"
 	else

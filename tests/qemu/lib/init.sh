@@ -18,6 +18,7 @@ ip link set lo up 2>/dev/null
 
 echo "PVLOCK-INIT kernel=$(uname -r) cpus=$(nproc) mem=$(awk '/MemTotal/ { print $2 }' /proc/meminfo)kB"
 . /lib/pvtest.sh
+: > /run/pvlock.tally
 if [ -x /test.sh ]; then
 	/test.sh
 	rc=$?
@@ -30,7 +31,7 @@ fi
 echo "PVLOCK-DMESG-BEGIN"
 dmesg -r | grep -E '^<[0-4]>' | sed 's/^<[0-9]>//'
 echo "PVLOCK-DMESG-END"
-echo "PVLOCK-DONE rc=$rc"
+echo "PVLOCK-DONE rc=$rc passed=$(grep -c P /run/pvlock.tally) failed=$(grep -c F /run/pvlock.tally)"
 sync
 # poweroff -f does not wait for the serial line to drain: give it a moment
 sleep 1

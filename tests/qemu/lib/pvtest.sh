@@ -2,9 +2,12 @@
 # Helpers for test scripts inside QEMU guests (busybox sh). Results are
 # console lines "PVLOCK-RESULT PASS|FAIL name[: detail]"; the host-side
 # runner collects them. A test that cannot run reports FAIL, never PASS.
+# Each result is also tallied in /run/pvlock.tally, which init.sh reports in
+# its end marker: the runner notices a result line that a kernel message
+# cut on the shared console.
 
-pass() { echo "PVLOCK-RESULT PASS $1${2:+: $2}"; }
-fail() { echo "PVLOCK-RESULT FAIL $1${2:+: $2}"; PVLOCK_FAILED=1; }
+pass() { echo "PVLOCK-RESULT PASS $1${2:+: $2}"; echo P >> /run/pvlock.tally 2>/dev/null; }
+fail() { echo "PVLOCK-RESULT FAIL $1${2:+: $2}"; echo F >> /run/pvlock.tally 2>/dev/null; }
 info() { echo "PVLOCK-INFO $*"; }
 
 # check NAME CMD...: PASS if CMD exits 0, else FAIL with its last lines.
@@ -146,11 +149,14 @@ run_l2() {
 	# vCPU thread on L1's CPU 0 now and then ("corrupted stack end detected
 	# inside scheduler", also without any pvlock module: README, known
 	# quirks); with no L2 on CPU 0 it has not been seen. =1: the k-th L2 on
-	# L1 CPU k mod nproc; =0: anywhere.
+	# L1 CPU k mod nproc; =vcpu (an L1 of 3 or more CPUs): the L2 off CPU 0,
+	# its vCPU k alone on L1 CPU 1 + k mod (nproc - 1), so that where its
+	# vCPUs run does not change from one moment to the next; =0: anywhere.
 	_pin=
 	case ${PVLOCK_L2_PIN:-last} in
 	1) _pin="taskset -c $((${L2_COUNT:-0} % $(nproc)))" ;;
 	last) _pin="taskset -c $(($(nproc) - 1))" ;;
+	vcpu) _pin="taskset -c 1-$(($(nproc) - 1))" ;;
 	esac
 	L2_COUNT=$((${L2_COUNT:-0} + 1))
 	# a monitor on a pair of fifos lets wait_l2 dump a hung guest's registers
@@ -181,6 +187,32 @@ run_l2() {
 	# drain the monitor's output so that it never blocks
 	cat "/tmp/l2-$_name.mon.out" > "/tmp/l2-$_name.mon.log" 2>/dev/null &
 	[ -n "$_ctl" ] && cat "/tmp/l2-$_name.ctl.out" > /dev/null 2>&1 &
+	if [ "${PVLOCK_L2_PIN:-last}" = vcpu ]; then
+		l2_pin_vcpus "$_name" "$_smp"
+	fi
+}
+
+# l2_pin_vcpus NAME SMP: vCPU k of L2 NAME on L1 CPU 1 + k mod (nproc - 1);
+# the vCPU threads' ids come from QEMU's monitor ("info cpus")
+l2_pin_vcpus() {
+	_i=0
+	while [ $_i -lt 60 ]; do
+		timeout 3 sh -c "echo 'info cpus' > /tmp/l2-$1.mon.in"
+		sleep 1
+		_ids=$(tr -d '\r' < "/tmp/l2-$1.mon.log" | sed -nE 's/.*CPU #([0-9]+):.*thread_id=([0-9]+).*/\1:\2/p' | sort -u)
+		if [ "$(echo "$_ids" | grep -c :)" -ge "$2" ]; then
+			for _c in $_ids; do
+				_k=${_c%%:*}
+				taskset -p -c $((1 + _k % ($(nproc) - 1))) "${_c##*:}" > /dev/null ||
+					{ fail "l2-$1-pin" "vCPU $_k (thread ${_c##*:})"; return 1; }
+			done
+			info "l2-$1: vCPU k on L1 CPU 1 + k mod $(($(nproc) - 1)) ($(echo $_ids))"
+			return 0
+		fi
+		_i=$((_i + 1))
+	done
+	fail "l2-$1-pin" "QEMU's monitor named no $2 vCPU threads in 60 s: $(tail -3 "/tmp/l2-$1.mon.log" | tr '\r\n' '  ')"
+	return 1
 }
 
 # wait_l2 NAME: wait for it to end and report whether it reached its end
