@@ -192,12 +192,18 @@ run_l2() {
 	fi
 }
 
+# l2_mon NAME COMMAND: one command to L2 NAME's QEMU monitor (its output
+# lands in /tmp/l2-NAME.mon.log)
+l2_mon() {
+	timeout 3 sh -c "echo \"$2\" > /tmp/l2-$1.mon.in"
+}
+
 # l2_pin_vcpus NAME SMP: vCPU k of L2 NAME on L1 CPU 1 + k mod (nproc - 1);
 # the vCPU threads' ids come from QEMU's monitor ("info cpus")
 l2_pin_vcpus() {
 	_i=0
 	while [ $_i -lt 60 ]; do
-		timeout 3 sh -c "echo 'info cpus' > /tmp/l2-$1.mon.in"
+		l2_mon "$1" "info cpus"
 		sleep 1
 		_ids=$(tr -d '\r' < "/tmp/l2-$1.mon.log" | sed -nE 's/.*CPU #([0-9]+):.*thread_id=([0-9]+).*/\1:\2/p' | sort -u)
 		if [ "$(echo "$_ids" | grep -c :)" -ge "$2" ]; then
@@ -223,7 +229,7 @@ wait_l2() {
 	# shortly before its timeout, record where a hung guest's vCPUs are
 	while kill -0 "$_pid" 2>/dev/null; do
 		if [ $(($(cut -d. -f1 /proc/uptime) - _t0)) -ge $((_to - 8)) ]; then
-			timeout 3 sh -c "echo \"info registers -a\" > /tmp/l2-$_name.mon.in"
+			l2_mon "$_name" "info registers -a"
 			sleep 2
 			sed "s/^/[L2:$_name hung] /" "/tmp/l2-$_name.mon.log" | tr -d '\r' |
 				grep -E 'CPU#|RIP=|RSP=|EFL=|HLT' | head -40
@@ -251,7 +257,7 @@ l2_pids() {
 # dump_l2 NAME: where a stuck L2 is: its vCPUs' registers (QEMU monitor)
 # and the L1 kernel stacks of its QEMU threads.
 dump_l2() {
-	timeout 3 sh -c "echo \"info registers -a\" > /tmp/l2-$1.mon.in"
+	l2_mon "$1" "info registers -a"
 	sleep 2
 	sed "s/^/[L2:$1 stuck] /" "/tmp/l2-$1.mon.log" | tr -d '\r' |
 		grep -E 'CPU#|RIP=|RSP=|EFL=|HLT' | head -40
