@@ -44,7 +44,8 @@ void pvlock_locks_exit(void)
 	pvlock_lock_tables = NULL;
 }
 
-void pvlock_locks_note(struct qspinlock *lock, u64 wait_ns)
+/* A wait of @wait_ns on @lock, standing for @weight calls. */
+void pvlock_locks_note(struct qspinlock *lock, u64 wait_ns, u32 weight)
 {
 	struct pvlock_lock_table __percpu *t = READ_ONCE(pvlock_lock_tables);
 	unsigned long a = (unsigned long)lock;
@@ -61,13 +62,13 @@ void pvlock_locks_note(struct qspinlock *lock, u64 wait_ns)
 			cur = this_cpu_cmpxchg(t->s[k].addr, 0UL, a);
 		if (cur && cur != a)
 			continue;
-		this_cpu_inc(t->s[k].count);
-		this_cpu_add(t->s[k].wait_ns, wait_ns);
+		this_cpu_add(t->s[k].count, weight);
+		this_cpu_add(t->s[k].wait_ns, wait_ns * weight);
 		if (wait_ns > this_cpu_read(t->s[k].wait_max))
 			this_cpu_write(t->s[k].wait_max, wait_ns);
 		return;
 	}
-	this_cpu_inc(t->dropped);
+	this_cpu_add(t->dropped, weight);
 }
 
 void pvlock_locks_reset(void)

@@ -102,7 +102,8 @@ struct pvlock_sample {
 	u64 t0, t1;			/* pvlock_ticks() at entry and with the lock */
 	u64 blocked_ns;
 	u32 spins;
-	u32 mode;
+	u16 mode;
+	u16 weight;			/* calls it stands for: 1 or PVLOCK_TIME_EVERY */
 	bool waited, preempted;
 };
 
@@ -170,7 +171,7 @@ u32 pvlock_lp_state(void);
 /* ---- locks.c: most contended locks -------------------------------------- */
 int pvlock_locks_init(void);
 void pvlock_locks_exit(void);
-void pvlock_locks_note(struct qspinlock *lock, u64 wait_ns);
+void pvlock_locks_note(struct qspinlock *lock, u64 wait_ns, u32 weight);
 void pvlock_locks_reset(void);
 
 struct pvlock_lock_info {

@@ -56,6 +56,8 @@ static_assert(sizeof(struct pvlock_pv_node) <= sizeof(struct pvlock_qnode), "pv_
 static_assert(offsetof(struct pvlock_pv_node, cpu) == 16, "pv_node.cpu follows the MCS node");
 static_assert(sizeof(struct pvlock_hash_entry) == 16, "pv_hash_entry is two pointers");
 static_assert(_Q_PENDING_BITS == 8, "Debian's NR_CPUS gives 8 pending bits");
+static_assert(!(PVLOCK_TIME_EVERY & (PVLOCK_TIME_EVERY - 1)) && PVLOCK_TIME_EVERY <= U16_MAX,
+	      "PVLOCK_TIME_EVERY: a power of two that fits the sample's weight");
 
 DEFINE_PER_CPU(struct pvlock_cpu, pvlock_cpu);
 u32 pvlock_tsc_mult __read_mostly;
@@ -176,11 +178,11 @@ static void pvlock_account(struct pvlock_cpu *pc, struct pvlock_sample *p, int i
 		pvlock_guest_count(PVLOCK_GS_SPIN_ACQUIRED, 1);
 	if (p->preempted)
 		pvlock_guest_count(PVLOCK_GS_PREEMPTED_SEEN, 1);
-	pvlock_guest_count(PVLOCK_GS_WAIT_NS, dt);
-	this_cpu_inc(pvlock_guest_stats.hist[pvlock_hist_bucket(dt)]);
+	pvlock_guest_count(PVLOCK_GS_WAIT_NS, dt * p->weight);
+	this_cpu_add(pvlock_guest_stats.hist[pvlock_hist_bucket(dt)], p->weight);
 	if (dt > this_cpu_read(pvlock_guest_stats.c[PVLOCK_GS_WAIT_MAX_NS]))
 		this_cpu_write(pvlock_guest_stats.c[PVLOCK_GS_WAIT_MAX_NS], dt);
-	pvlock_locks_note(p->lock, dt);
+	pvlock_locks_note(p->lock, dt, p->weight);
 	p->lock = NULL;
 
 	if (idx == 0 && p->mode == PVLOCK_MODE_ADAPTIVE) {
@@ -218,12 +220,14 @@ static void pvlock_wctx_init(struct pvlock_wctx *w, int idx)
 	w->s.mode = READ_ONCE(pvlock_guest_params.mode);
 	w->outer = outer;
 	w->threshold = pvlock_threshold_of(pc, w->s.mode);
-	if (!outer)
+	if (!outer || w->s.mode == PVLOCK_MODE_STOCK)
 		return;
-	/* the gauge shows what this CPU spins now, whatever the mode */
+	/*
+	 * The gauge shows what this CPU spins now (the host's hint moves it);
+	 * stock mode's never changes: pvlock_slowpath_gauges() set it.
+	 */
 	this_cpu_write(pvlock_guest_stats.c[PVLOCK_GS_THRESHOLD], w->threshold);
-	if (w->s.mode != PVLOCK_MODE_STOCK)
-		w->rec = pc->rec;
+	w->rec = pc->rec;
 }
 
 /* ---- eCS record, guest half (depth 0 only, so writers never nest) ------- */
@@ -540,12 +544,32 @@ gotlock:
 }
 
 /*
- * With the lock owned: keep what this call saw for the next call at this
- * level to account (a few stores instead of the accounting itself, inside
- * the caller's critical section).
+ * With the lock owned, inside the caller's critical section, where every
+ * instruction delays the next owner. Timed (PVLOCK_TIME_EVERY in the uapi
+ * header) are the calls that blocked, saw a preempted vCPU or spun
+ * PVLOCK_TIME_SPINS times or more, every call in adaptive mode (its policy
+ * observes each wait) and, at random, one in PVLOCK_TIME_EVERY of the
+ * others, which then stands for PVLOCK_TIME_EVERY calls. A timed call
+ * reads the clock and keeps its sample for the next call at this level to
+ * account, while that one waits anyway; the others only count.
  */
 static __always_inline void pvlock_keep(struct pvlock_wctx *w, struct qspinlock *lock, int idx)
 {
+	if (w->s.waited || w->s.preempted || w->s.spins >= PVLOCK_TIME_SPINS ||
+	    w->s.mode == PVLOCK_MODE_ADAPTIVE) {
+		w->s.weight = 1;
+	} else if (hash_64(w->s.t0, ilog2(PVLOCK_TIME_EVERY))) {
+		/*
+		 * chosen by a hash of the entry time, not by turn: a loop
+		 * taking locks in a fixed order must not have one always chosen
+		 */
+		if (w->s.spins)
+			pvlock_guest_count(PVLOCK_GS_SPINS, w->s.spins);
+		pvlock_guest_count(PVLOCK_GS_SPIN_ACQUIRED, 1);
+		return;
+	} else {
+		w->s.weight = PVLOCK_TIME_EVERY;
+	}
 	/* only this level of this CPU reads the slot: an interrupt uses another */
 	w->s.t1 = pvlock_ticks();
 	w->s.lock = lock;

@@ -286,6 +286,23 @@ enum pvlock_livepatch {
  * 2^i <= v < 2^(i+1) nanoseconds (bucket 0 also takes v < 1). */
 #define PVLOCK_HIST_BUCKETS		40
 
+/*
+ * Which guest slow-path calls are timed. Whatever a call does after it owns
+ * the lock runs inside its caller's critical section and delays the next
+ * owner, so not every call reads the clock there. Timed are: every call that
+ * blocked (halted or yielded), saw a preempted vCPU or spun
+ * PVLOCK_TIME_SPINS times or more, every call in "adaptive" mode (its policy
+ * observes each wait), and of the other (short) calls one in
+ * PVLOCK_TIME_EVERY, chosen at random, which then counts PVLOCK_TIME_EVERY
+ * times. So the wait-time histogram, PVLOCK_GS_WAIT_NS and the lock table's
+ * contended counts and waits are exact for the long waits and estimates for
+ * the short ones; PVLOCK_GS_WAIT_MAX_NS is the longest timed wait (so exact
+ * once any wait was long); every other counter is exact. PVLOCK_TIME_EVERY
+ * is a power of two.
+ */
+#define PVLOCK_TIME_EVERY		16
+#define PVLOCK_TIME_SPINS		64
+
 /* ------------------------------------------------------------------------
  * 3. Generic netlink
  *
@@ -493,8 +510,8 @@ enum pvlock_lock_attr {
 	PVLOCK_L_PAD,
 	PVLOCK_L_ADDR,			/* u64: lock address (guest kernel VA) */
 	PVLOCK_L_SYMBOL,		/* string: symbol+offset when known */
-	PVLOCK_L_CONTENDED,		/* u64: slow-path entries */
-	PVLOCK_L_WAIT_NS,		/* u64: total wait */
+	PVLOCK_L_CONTENDED,		/* u64: slow-path entries (PVLOCK_TIME_EVERY) */
+	PVLOCK_L_WAIT_NS,		/* u64: total wait (PVLOCK_TIME_EVERY) */
 	PVLOCK_L_WAIT_MAX_NS,		/* u64: longest wait */
 	__PVLOCK_L_LAST,
 	PVLOCK_L_MAX = __PVLOCK_L_LAST - 1
@@ -538,7 +555,8 @@ enum pvlock_guest_stat {
 	PVLOCK_GS_HASHED,		/* locks hashed for a halted queue head */
 	PVLOCK_GS_THRESH_CHANGES,	/* adaptive threshold moved */
 	PVLOCK_GS_THRESHOLD,		/* (g) threshold in use (max over CPUs) */
-	PVLOCK_GS_WAIT_NS,		/* total time from slow-path entry to the lock */
+	PVLOCK_GS_WAIT_NS,		/* total time from slow-path entry to the lock
+					 * (PVLOCK_TIME_EVERY) */
 	PVLOCK_GS_WAIT_MAX_NS,		/* (g) longest of those */
 	PVLOCK_GS_PREEMPTED_SEEN,	/* waits where the holder/predecessor was preempted */
 	PVLOCK_GS_HOST_HINTS,		/* host hints read and applied */
