@@ -61,6 +61,28 @@ args=(-accel "tcg,thread=${PVLOCK_TCG_THREAD:-multi}" -smp "$smp" -m "$mem" -nod
       -append "console=ttyS0 panic=-1 quiet loglevel=5 $append ${PVLOCK_QEMU_APPEND:-}")
 [ -n "$cpu" ] && args+=(-cpu "$cpu")
 
+# PVLOCK_HOST_PIN=1 (benchmarks): the guest's vCPU k >= 1 alone on host CPU
+# (k - 1) mod nproc from the moment its thread exists, vCPU 0 and QEMU's
+# other threads wherever the host puts them; so that the vCPUs a benchmark
+# measures on do not move between host CPUs from one run to the next.
+host_pin() {
+	local i t k n=0
+	for i in $(seq 240); do
+		sleep 0.5
+		n=0
+		for t in /proc/[0-9]*/task/[0-9]*; do
+			k=$(sed -nE 's|^CPU ([0-9]+)/TCG$|\1|p' "$t/comm" 2>/dev/null)
+			[ -n "$k" ] && [ "$k" -ge 1 ] || continue
+			taskset -p -c $(((k - 1) % $(nproc))) "${t##*/}" > /dev/null 2>&1 && n=$((n + 1))
+		done
+		[ "$n" -ge $((smp - 1)) ] && break
+	done
+	msg "$name: host-pinned $n vCPU threads (vCPU k >= 1 on host CPU (k - 1) mod $(nproc))"
+}
+if [ "${PVLOCK_HOST_PIN:-0}" = 1 ]; then
+	args+=(-name "pvlock,debug-threads=on")
+fi
+
 # One QEMU run at a time on this machine (TCG needs every core; two runs
 # at once halve each other's speed and trip their timeouts).
 exec 9>"${PVLOCK_QEMU_LOCK:-/tmp/pvlock-qemu.lock}"
@@ -83,6 +105,7 @@ attempt=1
 while :; do
 	t0=$(now)
 	msg "$name: booting $ABI (-smp $smp -m $mem${cpu:+ -cpu $cpu}, timeout ${to}s), log $log"
+	[ "${PVLOCK_HOST_PIN:-0}" = 1 ] && [ "$smp" -gt 1 ] && host_pin &
 	if [ "$verbose" = 1 ]; then
 		timeout --foreground -k 10 "$to" "${qemu[@]}" "${args[@]}" "$@" < /dev/null 2>&1 |
 			sed -u 's/\r//g' | tee "$log" | grep --line-buffered -E '^(\[L2:[^]]*\] )?PVLOCK-(RESULT|INFO|SHOW)|^\[demo\]' |

@@ -3,10 +3,15 @@
 # Benchmark payload: locktorture spin_lock writes/s with pvlock_guest loaded
 # in "stock" mode vs not loaded at all, alternating in one boot (ABBA order
 # so that drift cancels). Prints one "PVLOCK-BENCH" line per run.
+# PVLOCK_BENCH_VARIANTS (default "stock"): what runs against "none", comma-
+# separated; "stock" is /pvlock/pvlock_guest.ko, NAME is /pvlock/x-NAME.ko
+# (another build of the module, bench-guest.sh PVLOCK_BENCH_EXTRA), both
+# loaded with mode=stock.
 . /lib/pvtest.sh
 
 rounds=${PVLOCK_BENCH_ROUNDS:-10}
 secs=${PVLOCK_BENCH_SECS:-8}
+variants="none $(echo "${PVLOCK_BENCH_VARIANTS:-stock}" | tr , ' ')"
 uptime_cs() { awk '{ split($1, a, "."); print a[1] * 100 + substr(a[2] "00", 1, 2) }' /proc/uptime; }
 
 unload() {
@@ -26,8 +31,13 @@ pin_writers() {
 }
 
 one() {	# one VARIANT ROUND
-	if [ "$1" = stock ]; then
-		insmod /pvlock/pvlock_guest.ko mode=stock || { fail "bench-load-$2"; return; }
+	case $1 in
+	none|warmup) ko= ;;
+	stock) ko=/pvlock/pvlock_guest.ko ;;
+	*) ko=/pvlock/x-$1.ko ;;
+	esac
+	if [ -n "$ko" ]; then
+		insmod "$ko" mode=stock || { fail "bench-load-$1-$2"; return; }
 		while [ "$(cat /sys/kernel/livepatch/pvlock_guest/transition 2>/dev/null)" != 0 ]; do
 			usleep 100000
 		done
@@ -46,15 +56,17 @@ one() {	# one VARIANT ROUND
 	w=$(dmesg | tail -n +$((n0 + 1)) | sed -n 's/.*Writes: *Total: *\([0-9]*\).*Fail: *\([0-9]*\).*/\1 \2/p' | tail -1)
 	set -- "$1" "$2" $w
 	echo "PVLOCK-BENCH variant=$1 round=$2 writes=${3:-0} fail=${4:-?} cs=$((t1 - t0))"
-	[ "$1" = stock ] && unload
+	[ -n "$ko" ] && unload
 }
 
 check torture insmod /lt/torture.ko
 one warmup 0	# the first locktorture run of a boot is slower: not counted
+rev=$(echo "$variants" | awk '{ for (i = NF; i > 0; i--) printf "%s ", $i }')
 r=1
 while [ $r -le "$rounds" ]; do
-	if [ $((r % 2)) -eq 1 ]; then one none $r; one stock $r; else one stock $r; one none $r; fi
+	if [ $((r % 2)) -eq 1 ]; then order=$variants; else order=$rev; fi
+	for v in $order; do one "$v" $r; done
 	r=$((r + 1))
 done
 rmmod torture
-pass bench-ran "$rounds rounds of ${secs}s per variant"
+pass bench-ran "$rounds rounds of ${secs}s, variants: $variants"

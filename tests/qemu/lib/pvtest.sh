@@ -198,8 +198,9 @@ l2_mon() {
 	timeout 3 sh -c "echo \"$2\" > /tmp/l2-$1.mon.in"
 }
 
-# l2_pin_vcpus NAME SMP: vCPU k of L2 NAME on L1 CPU 1 + k mod (nproc - 1);
-# the vCPU threads' ids come from QEMU's monitor ("info cpus")
+# l2_pin_vcpus NAME SMP: vCPU k of L2 NAME on L1 CPU 1 + k mod (nproc - 1),
+# its QEMU's other threads (main loop, I/O, RCU) on CPU 0, where they do not
+# preempt a vCPU; the vCPU threads' ids come from QEMU's monitor ("info cpus")
 l2_pin_vcpus() {
 	_i=0
 	while [ $_i -lt 60 ]; do
@@ -207,10 +208,17 @@ l2_pin_vcpus() {
 		sleep 1
 		_ids=$(tr -d '\r' < "/tmp/l2-$1.mon.log" | sed -nE 's/.*CPU #([0-9]+):.*thread_id=([0-9]+).*/\1:\2/p' | sort -u)
 		if [ "$(echo "$_ids" | grep -c :)" -ge "$2" ]; then
+			_tgid=
 			for _c in $_ids; do
 				_k=${_c%%:*}
 				taskset -p -c $((1 + _k % ($(nproc) - 1))) "${_c##*:}" > /dev/null ||
 					{ fail "l2-$1-pin" "vCPU $_k (thread ${_c##*:})"; return 1; }
+				_tgid=$(awk '/^Tgid:/ { print $2 }' "/proc/${_c##*:}/status")
+			done
+			for _t in /proc/"$_tgid"/task/*; do
+				_t=${_t##*/}
+				echo " $_ids " | tr '\n' ' ' | grep -q ":$_t " ||
+					taskset -p -c 0 "$_t" > /dev/null 2>&1
 			done
 			info "l2-$1: vCPU k on L1 CPU 1 + k mod $(($(nproc) - 1)) ($(echo $_ids))"
 			return 0
