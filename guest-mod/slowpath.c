@@ -169,13 +169,11 @@ static u32 pvlock_threshold_of(struct pvlock_cpu *pc, u32 mode)
 /* ---- accounting of a slow-path call -------------------------------------- */
 
 /* Account @p, a call at nesting level @idx of this CPU; leaves it empty. */
-static void pvlock_account(struct pvlock_cpu *pc, struct pvlock_sample *p, int idx)
+static noinline void pvlock_account(struct pvlock_cpu *pc, struct pvlock_sample *p, int idx)
 {
 	u64 dt = pvlock_ticks_ns(p->t0, p->t1);
 
 	pvlock_guest_count(PVLOCK_GS_SPINS, p->spins);
-	if (!p->waited)
-		pvlock_guest_count(PVLOCK_GS_SPIN_ACQUIRED, 1);
 	if (p->preempted)
 		pvlock_guest_count(PVLOCK_GS_PREEMPTED_SEEN, 1);
 	pvlock_guest_count(PVLOCK_GS_WAIT_NS, dt * p->weight);
@@ -207,7 +205,7 @@ static void pvlock_account(struct pvlock_cpu *pc, struct pvlock_sample *p, int i
 }
 
 /* Start a call at nesting level @idx. */
-static void pvlock_wctx_init(struct pvlock_wctx *w, int idx)
+static __always_inline void pvlock_wctx_init(struct pvlock_wctx *w, int idx)
 {
 	struct pvlock_cpu *pc = this_cpu_ptr(&pvlock_cpu);
 	bool outer = idx == 0;
@@ -215,11 +213,21 @@ static void pvlock_wctx_init(struct pvlock_wctx *w, int idx)
 	/* the previous call's accounting, now that we wait anyway */
 	if (likely(idx < PVLOCK_MAX_NODES) && pc->pend[idx].lock)
 		pvlock_account(pc, &pc->pend[idx], idx);
-	memset(w, 0, sizeof(*w));
+	/* field by field: a memset is a "rep stos", slow under emulation */
+	w->s.lock = NULL;
 	w->s.t0 = pvlock_ticks();
+	w->s.t1 = 0;
+	w->s.blocked_ns = 0;
+	w->s.spins = 0;
 	w->s.mode = READ_ONCE(pvlock_guest_params.mode);
+	w->s.weight = 0;
+	w->s.waited = false;
+	w->s.preempted = false;
+	w->early = false;
 	w->outer = outer;
-	w->threshold = pvlock_threshold_of(pc, w->s.mode);
+	w->rec = NULL;
+	w->threshold = w->s.mode == PVLOCK_MODE_STOCK ? PVLOCK_SPIN_STOCK :
+			pvlock_threshold_of(pc, w->s.mode);
 	if (!outer || w->s.mode == PVLOCK_MODE_STOCK)
 		return;
 	/*
@@ -232,18 +240,25 @@ static void pvlock_wctx_init(struct pvlock_wctx *w, int idx)
 
 /* ---- eCS record, guest half (depth 0 only, so writers never nest) ------- */
 
-static void pvlock_rec_wait(struct pvlock_wctx *w, struct qspinlock *lock, u32 flags, u32 target)
+static noinline void __pvlock_rec_wait(struct pvlock_wctx *w, struct qspinlock *lock, u32 flags,
+				       u32 target)
 {
 	struct pvlock_record *r = w->rec;
 
-	if (!r)
-		return;
 	pvlock_guest_write_begin(r);
 	WRITE_ONCE(r->guest_flags, flags);
 	WRITE_ONCE(r->wait_lock, (u64)(unsigned long)lock);
 	WRITE_ONCE(r->wait_since_ns, pvlock_ticks_ns(0, w->s.t0));
 	WRITE_ONCE(r->wait_target, target);
 	pvlock_guest_write_end(r);
+}
+
+/* stock mode (no record): one test, no call, on the way to the lock */
+static __always_inline void pvlock_rec_wait(struct pvlock_wctx *w, struct qspinlock *lock,
+					    u32 flags, u32 target)
+{
+	if (w->rec)
+		__pvlock_rec_wait(w, lock, flags, target);
 }
 
 static void pvlock_rec_flags(struct pvlock_wctx *w, u32 set, u32 clear)
@@ -257,11 +272,11 @@ static void pvlock_rec_flags(struct pvlock_wctx *w, u32 set, u32 clear)
 	pvlock_guest_write_end(r);
 }
 
-static void pvlock_rec_done(struct pvlock_wctx *w)
+static noinline void __pvlock_rec_done(struct pvlock_wctx *w)
 {
 	struct pvlock_record *r = w->rec;
 
-	if (!r || (!READ_ONCE(r->guest_flags) && !READ_ONCE(r->wait_lock)))
+	if (!READ_ONCE(r->guest_flags) && !READ_ONCE(r->wait_lock))
 		return;
 	pvlock_guest_write_begin(r);
 	WRITE_ONCE(r->guest_flags, 0);
@@ -270,7 +285,24 @@ static void pvlock_rec_done(struct pvlock_wctx *w)
 	pvlock_guest_write_end(r);
 }
 
+static __always_inline void pvlock_rec_done(struct pvlock_wctx *w)
+{
+	if (w->rec)
+		__pvlock_rec_done(w);
+}
+
 /* ---- waiting: yield to whom we wait behind, or HLT like kvm_wait -------- */
+
+/*
+ * A queued call counts as spin-acquired when it starts (before it touches
+ * the lock, where the instruction costs nobody anything) and stops counting
+ * so when it first blocks.
+ */
+static __always_inline void pvlock_first_wait(struct pvlock_wctx *w)
+{
+	if (!w->s.waited)
+		this_cpu_dec(pvlock_guest_stats.c[PVLOCK_GS_SPIN_ACQUIRED]);
+}
 
 static void pvlock_halt(u8 *ptr, u8 val)
 {
@@ -334,6 +366,7 @@ static void pvlock_wait(u8 *ptr, u8 val, u32 target, struct pvlock_wctx *w)
 		return;
 	t = pvlock_ticks();
 	if (w) {
+		pvlock_first_wait(w);
 		w->s.waited = true;
 		pvlock_rec_flags(w, PVLOCK_GF_HALTED, 0);
 	}
@@ -391,6 +424,7 @@ static bool pvlock_native_yield(struct pvlock_wctx *w, u32 target)
 		pvlock_guest_count(PVLOCK_GS_YIELD_ERRORS, 1);
 		pvlock_hv_lost(ret);
 	}
+	pvlock_first_wait(w);
 	w->s.waited = true;
 	w->s.blocked_ns += pvlock_ticks_ns(t, pvlock_ticks());
 	return true;
@@ -425,7 +459,7 @@ static struct qspinlock **pvlock_pv_hash(struct qspinlock *lock, struct pvlock_p
 }
 
 /* The kernel's unfair trylock of the PV path (lock stealing). */
-static bool pvlock_pv_trylock(struct qspinlock *lock)
+static __always_inline bool pvlock_pv_trylock(struct qspinlock *lock)
 {
 	for (;;) {
 		int val = atomic_read(&lock->val);
@@ -565,7 +599,6 @@ static __always_inline void pvlock_keep(struct pvlock_wctx *w, struct qspinlock 
 		 */
 		if (w->s.spins)
 			pvlock_guest_count(PVLOCK_GS_SPINS, w->s.spins);
-		pvlock_guest_count(PVLOCK_GS_SPIN_ACQUIRED, 1);
 		return;
 	} else {
 		w->s.weight = PVLOCK_TIME_EVERY;
@@ -582,7 +615,8 @@ void pvlock_pv_slowpath(struct qspinlock *lock, u32 val)
 {
 	struct pvlock_mcs *base, *node, *next;
 	struct pvlock_pv_node *pn, *pp;
-	struct pvlock_wctx w;
+	/* pvlock_wctx_init() sets it: no second zeroing by INIT_STACK_ALL_ZERO */
+	struct pvlock_wctx w __uninitialized;
 	u32 old, tail;
 	int idx;
 
@@ -591,6 +625,7 @@ void pvlock_pv_slowpath(struct qspinlock *lock, u32 val)
 	pvlock_wctx_init(&w, idx);
 	pvlock_guest_count(PVLOCK_GS_SLOWPATH, 1);
 	pvlock_guest_count(PVLOCK_GS_QUEUED, 1);
+	pvlock_guest_count(PVLOCK_GS_SPIN_ACQUIRED, 1);
 	tail = pvlock_encode_tail(smp_processor_id(), idx);
 	pvlock_trace_begin(lock, LCB_F_SPIN);
 
@@ -656,7 +691,8 @@ release:
 void pvlock_native_slowpath(struct qspinlock *lock, u32 val)
 {
 	struct pvlock_mcs *base, *node, *next;
-	struct pvlock_wctx w;
+	/* pvlock_wctx_init() sets it: no second zeroing by INIT_STACK_ALL_ZERO */
+	struct pvlock_wctx w __uninitialized;
 	u32 old, tail, loop;
 	int idx;
 
@@ -705,6 +741,7 @@ void pvlock_native_slowpath(struct qspinlock *lock, u32 val)
 
 queue:
 	pvlock_guest_count(PVLOCK_GS_QUEUED, 1);
+	pvlock_guest_count(PVLOCK_GS_SPIN_ACQUIRED, 1);
 	base = &this_cpu_ptr(pvlock_ksyms.qnodes)[0].mcs;
 	idx = base->count++;
 	pvlock_wctx_init(&w, idx);

@@ -38,10 +38,18 @@ void pvlock_guest_stats_read(int cpu, struct pvlock_guest_stats *out)
 	memset(out, 0, sizeof(*out));
 	if (cpu >= 0) {
 		pvlock_guest_stats_add(out, per_cpu_ptr(&pvlock_guest_stats, cpu));
-		return;
+	} else {
+		for_each_possible_cpu(c)
+			pvlock_guest_stats_add(out, per_cpu_ptr(&pvlock_guest_stats, c));
 	}
-	for_each_possible_cpu(c)
-		pvlock_guest_stats_add(out, per_cpu_ptr(&pvlock_guest_stats, c));
+	/*
+	 * spin_acquired is counted when a call starts and taken back on the
+	 * same CPU when it blocks; a reset in between leaves that CPU's count
+	 * at -1. The sums wrap, so the total is right once any other call has
+	 * counted; until then, show 0 rather than a negative total.
+	 */
+	if ((s64)out->c[PVLOCK_GS_SPIN_ACQUIRED] < 0)
+		out->c[PVLOCK_GS_SPIN_ACQUIRED] = 0;
 }
 
 /*
