@@ -5,8 +5,11 @@
 # loaded, alternating in one boot. Writes OUTDIR/guest-overhead.{csv,md}.
 #   bench-guest.sh [OUTDIR]   (default bench/results)
 #   BENCH_KERNEL=6.12-bookworm PVLOCK_BENCH_ROUNDS=20 PVLOCK_BENCH_SECS=5
-#   PVLOCK_BENCH_EXTRA="NAME=path/to/pvlock_guest.ko ...": other builds of
-#     the module, run in stock mode in the same rounds (to compare changes)
+#   PVLOCK_BENCH_EXTRA="NAME=FILE ...": other builds of the module, run in
+#     stock mode in the same rounds: FILE is a pvlock_guest.ko, or a patch
+#     (.patch) to build one from this tree with, such as the two in
+#     bench/variants/: untimed (no wait timing at all) and passthrough (the
+#     kernel's own slow path behind the livepatch: the redirect alone)
 . "$(dirname "$0")/lib.sh"
 . "$PVLOCK_ROOT/tests/qemu/common.sh"
 
@@ -23,8 +26,19 @@ for x in ${PVLOCK_BENCH_EXTRA:-}; do
 	n=${x%%=*} f=${x#*=}
 	[[ $n =~ ^[a-z][a-z0-9]*$ ]] && [ "$n" != none ] && [ "$n" != stock ] && [ "$n" != warmup ] ||
 		die "PVLOCK_BENCH_EXTRA: bad name '$n' (lower-case letters and digits; not none, stock, warmup)"
-	[ -f "$f" ] || die "PVLOCK_BENCH_EXTRA: no module file '$f'"
-	extra+=(-f "$(realpath "$f")=/pvlock/x-$n.ko")
+	[ -f "$f" ] || die "PVLOCK_BENCH_EXTRA: no file '$f'"
+	f=$(realpath "$f")
+	if [[ $f == *.patch ]]; then
+		t=$PVLOCK_ROOT/build/bench-variants/$n
+		rm -rf "$t"
+		mkdir -p "$t"
+		(cd "$PVLOCK_ROOT" && tar --exclude=./build -cf - .) | tar -xf - -C "$t" || die "copy for variant $n"
+		(cd "$t" && git apply "$f") ||
+			die "PVLOCK_BENCH_EXTRA: $f does not apply"
+		PVLOCK_ROOT=$t "$t/scripts/build-modules.sh" "$kid" > /dev/null || die "building variant $n failed"
+		f=$t/build/kbuild/$kid/guest-mod/pvlock_guest.ko
+	fi
+	extra+=(-f "$f=/pvlock/x-$n.ko")
 	variants+=",$n"
 done
 l2=$INITRD_DIR/bench-l2-$kid.cpio.gz

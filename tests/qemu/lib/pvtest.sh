@@ -152,11 +152,13 @@ run_l2() {
 	# L1 CPU k mod nproc; =vcpu (an L1 of 3 or more CPUs): the L2 off CPU 0,
 	# its vCPU k alone on L1 CPU 1 + k mod (nproc - 1), so that where its
 	# vCPUs run does not change from one moment to the next; =0: anywhere.
-	_pin=
+	# (online CPUs, not nproc: isolcpus= keeps the isolated ones out of
+	# our own affinity)
+	_pin= _ncpu=$(grep -c '^processor' /proc/cpuinfo)
 	case ${PVLOCK_L2_PIN:-last} in
-	1) _pin="taskset -c $((${L2_COUNT:-0} % $(nproc)))" ;;
-	last) _pin="taskset -c $(($(nproc) - 1))" ;;
-	vcpu) _pin="taskset -c 1-$(($(nproc) - 1))" ;;
+	1) _pin="taskset -c $((${L2_COUNT:-0} % _ncpu))" ;;
+	last) _pin="taskset -c $((_ncpu - 1))" ;;
+	vcpu) _pin="taskset -c 1-$((_ncpu - 1))" ;;
 	esac
 	L2_COUNT=$((${L2_COUNT:-0} + 1))
 	# a monitor on a pair of fifos lets wait_l2 dump a hung guest's registers
@@ -202,7 +204,7 @@ l2_mon() {
 # its QEMU's other threads (main loop, I/O, RCU) on CPU 0, where they do not
 # preempt a vCPU; the vCPU threads' ids come from QEMU's monitor ("info cpus")
 l2_pin_vcpus() {
-	_i=0
+	_i=0 _ncpu=$(grep -c '^processor' /proc/cpuinfo)
 	while [ $_i -lt 60 ]; do
 		l2_mon "$1" "info cpus"
 		sleep 1
@@ -211,7 +213,7 @@ l2_pin_vcpus() {
 			_tgid=
 			for _c in $_ids; do
 				_k=${_c%%:*}
-				taskset -p -c $((1 + _k % ($(nproc) - 1))) "${_c##*:}" > /dev/null ||
+				taskset -p -c $((1 + _k % (_ncpu - 1))) "${_c##*:}" > /dev/null ||
 					{ fail "l2-$1-pin" "vCPU $_k (thread ${_c##*:})"; return 1; }
 				_tgid=$(awk '/^Tgid:/ { print $2 }' "/proc/${_c##*:}/status")
 			done
@@ -220,7 +222,7 @@ l2_pin_vcpus() {
 				echo " $_ids " | tr '\n' ' ' | grep -q ":$_t " ||
 					taskset -p -c 0 "$_t" > /dev/null 2>&1
 			done
-			info "l2-$1: vCPU k on L1 CPU 1 + k mod $(($(nproc) - 1)) ($(echo $_ids))"
+			info "l2-$1: vCPU k on L1 CPU 1 + k mod $((_ncpu - 1)), its other threads on CPU 0 ($(echo $_ids))"
 			return 0
 		fi
 		_i=$((_i + 1))
