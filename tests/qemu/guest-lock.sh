@@ -35,6 +35,18 @@ T=/sys/kernel/tracing
 echo 1 > $T/events/lock/contention_begin/enable
 echo 1 > $T/events/lock/contention_end/enable
 
+# isqrt N: the integer square root (busybox awk may lack sqrt)
+isqrt() {
+	_r=$1
+	[ "$_r" -gt 1 ] || { echo "$_r"; return; }
+	_y=$(((_r + $1 / _r) / 2))
+	while [ $_y -lt $_r ]; do
+		_r=$_y
+		_y=$(((_r + $1 / _r) / 2))
+	done
+	echo "$_r"
+}
+
 for type in spin_lock rw_lock; do
 	check "$type-reset" $q guest-reset
 	n0=$(dmesg | wc -l)
@@ -100,7 +112,7 @@ for type in spin_lock rw_lock; do
 	# 6 of those, and the calls each CPU has not accounted yet (one per
 	# nesting level, weight 16)
 	hsum=$(echo "$st" | jq '.hist | add')
-	tol=$(awk -v q="$queued" -v n="$(nproc)" 'BEGIN { printf "%d", 6 * sqrt(15 * q) + 64 * n }')
+	tol=$((6 * $(isqrt $((15 * queued))) + 64 * $(nproc)))
 	lo=$((queued - tol)) hi=$((queued + tol))
 	if [ "$slow" -gt 0 ] && [ "$hsum" -gt 0 ] && [ "$hsum" -ge "$lo" ] && [ "$hsum" -le "$hi" ]; then
 		pass "$type-counters" "slowpath=$slow queued=$queued hist=$hsum (within $lo-$hi)"
