@@ -226,6 +226,7 @@ static __always_inline void pvlock_wctx_init(struct pvlock_wctx *w, int idx)
 	w->early = false;
 	w->outer = outer;
 	w->rec = NULL;
+	/* stock mode's constant without the call (the benchmarked code) */
 	w->threshold = w->s.mode == PVLOCK_MODE_STOCK ? PVLOCK_SPIN_STOCK :
 			pvlock_threshold_of(pc, w->s.mode);
 	if (!outer || w->s.mode == PVLOCK_MODE_STOCK)

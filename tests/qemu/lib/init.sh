@@ -16,8 +16,8 @@ ln -sf /proc/self/fd /dev/fd 2>/dev/null
 hostname "${PVLOCK_HOSTNAME:-pvlock}"
 ip link set lo up 2>/dev/null
 
-echo "PVLOCK-INIT kernel=$(uname -r) cpus=$(grep -c "^processor" /proc/cpuinfo) mem=$(awk '/MemTotal/ { print $2 }' /proc/meminfo)kB"
 . /lib/pvtest.sh
+echo "PVLOCK-INIT kernel=$(uname -r) cpus=$(ncpus) mem=$(awk '/MemTotal/ { print $2 }' /proc/meminfo)kB"
 : > /run/pvlock.tally
 if [ -x /test.sh ]; then
 	/test.sh

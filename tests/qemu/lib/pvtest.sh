@@ -152,9 +152,7 @@ run_l2() {
 	# L1 CPU k mod nproc; =vcpu (an L1 of 3 or more CPUs): the L2 off CPU 0,
 	# its vCPU k alone on L1 CPU 1 + k mod (nproc - 1), so that where its
 	# vCPUs run does not change from one moment to the next; =0: anywhere.
-	# (online CPUs, not nproc: isolcpus= keeps the isolated ones out of
-	# our own affinity)
-	_pin= _ncpu=$(grep -c '^processor' /proc/cpuinfo)
+	_pin= _ncpu=$(ncpus)
 	case ${PVLOCK_L2_PIN:-last} in
 	1) _pin="taskset -c $((${L2_COUNT:-0} % _ncpu))" ;;
 	last) _pin="taskset -c $((_ncpu - 1))" ;;
@@ -194,6 +192,12 @@ run_l2() {
 	fi
 }
 
+# ncpus: the online CPUs (not nproc: isolcpus= keeps the isolated ones out
+# of our own affinity)
+ncpus() {
+	grep -c '^processor' /proc/cpuinfo
+}
+
 # l2_mon NAME COMMAND: one command to L2 NAME's QEMU monitor (its output
 # lands in /tmp/l2-NAME.mon.log)
 l2_mon() {
@@ -204,7 +208,7 @@ l2_mon() {
 # its QEMU's other threads (main loop, I/O, RCU) on CPU 0, where they do not
 # preempt a vCPU; the vCPU threads' ids come from QEMU's monitor ("info cpus")
 l2_pin_vcpus() {
-	_i=0 _ncpu=$(grep -c '^processor' /proc/cpuinfo)
+	_i=0 _ncpu=$(ncpus)
 	while [ $_i -lt 60 ]; do
 		l2_mon "$1" "info cpus"
 		sleep 1
