@@ -11,6 +11,9 @@
 #    connect, unload (lost, logged once), reload (back, logged once);
 #    pvlockctl's host commands; EPERM for nobody; the fuzzer as root and
 #    nobody; SIGHUP with a bad then a good file; SIGTERM.
+#  - The systemd unit's privileges (a non-root user with the unit's ambient
+#    capabilities, through setpriv) suffice for the observer and for
+#    netlink changes; without tracefs the observer says so and how to mount it.
 . /lib/pvtest.sh
 
 logcount() { grep -c -- "$1" /tmp/pvlockd.log; }
@@ -129,17 +132,39 @@ else
 	fail bpf-csv "$(echo "$csv" | head -3 | tr '\n' '|')"
 fi
 expect_rc bpf-nobody 1 'needs CAP_BPF and CAP_PERFMON' nobody pvlockctl stats --bpf --once -d 0.2
+# what daemon/dist/pvlockd.service grants (DynamicUser + AmbientCapabilities) is enough
+CAPS=+net_admin,+bpf,+perfmon,+sys_ptrace,+dac_read_search
+unitlike() {	# the command as a non-root user with the unit's ambient capabilities
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=$CAPS --ambient-caps=$CAPS "$@"
+}
+expect_out bpf-unit-privileges '^a +exits +[0-9]+' unitlike pvlockctl stats --bpf --once -d 0.5
+# the preconditions, named: tracefs unmounted (and debugfs, where it appears too)
+umount /sys/kernel/tracing 2>/dev/null
+umount /sys/kernel/debug 2>/dev/null
+expect_rc bpf-no-tracefs 1 'tracefs is not mounted.*mount -t tracefs tracefs /sys/kernel/tracing' \
+	pvlockctl stats --bpf --once -d 0.2
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tracefs tracefs /sys/kernel/tracing
 
 # --- pvlockd's metrics without pvlock_host: the observer's counts -----------
 wget -q -O /tmp/metrics.txt http://127.0.0.1:9583/metrics
-out=$(promcheck -r pvlock_kvm_exits_total -r pvlock_kvm_hlt_exits_total -r pvlock_host_up /tmp/metrics.txt)
+out=$(promcheck -r pvlock_kvm_exits_total -r pvlock_kvm_hypercalls_total -r pvlock_host_up \
+	-r pvlockd_bpf_observer_up /tmp/metrics.txt)
 if [ $? -eq 0 ] && grep -q '^pvlock_host_up 0$' /tmp/metrics.txt &&
-	grep -Eq '^pvlock_kvm_exits_total\{vm="a",pid="[0-9]+"\} [1-9][0-9]*$' /tmp/metrics.txt; then
+	grep -q '^pvlockd_bpf_observer_up 1$' /tmp/metrics.txt &&
+	grep -Eq '^pvlock_kvm_exits_total\{vm="a",pid="[0-9]+",reason="hlt"\} [1-9][0-9]*$' /tmp/metrics.txt &&
+	grep -Eq '^pvlock_kvm_hypercalls_total\{vm="a",pid="[0-9]+",nr="pvlock"\} [1-9][0-9]*$' /tmp/metrics.txt; then
 	pass metrics-endpoint-bpf "$out"
 else
-	fail metrics-endpoint-bpf "$out $(grep -E 'kvm_exits|host_up' /tmp/metrics.txt | tr '\n' '|')"
+	fail metrics-endpoint-bpf "$out $(grep -E 'kvm_(exits|hypercalls)|_up ' /tmp/metrics.txt | tr '\n' '|')"
 fi
-grep -E '^pvlock_kvm_(exits|hlt_exits|hc_pvlock|hc_kick_cpu)_total' /tmp/metrics.txt | sed 's/^/PVLOCK-SHOW [L1 metrics] /'
+grep -E '^pvlock_kvm_(exits|hypercalls)_total' /tmp/metrics.txt | sed 's/^/PVLOCK-SHOW [L1 metrics] /'
+# the module's families and the observer's carry the same identity labels
+if grep -E '^pvlock_(vm|kvm)_' /tmp/metrics.txt | grep -vqE '^[a-z_]+\{vm="[^"]*",pid="[0-9]+"'; then
+	fail metrics-identity-labels "$(grep -E '^pvlock_(vm|kvm)_' /tmp/metrics.txt | grep -vE '\{vm="[^"]*",pid=' | head -2)"
+else
+	pass metrics-identity-labels "{vm, pid} on every per-VM sample"
+fi
 expect_out metrics-textfile 'promcheck: OK' promcheck -r pvlock_kvm_exits_total /run/pvlock/pvlock.prom
 expect_rc metrics-404 1 '' wget -q -O /dev/null http://127.0.0.1:9583/nothing
 [ "$(logcount 'not tuning until it is')" -eq 1 ] && pass pvlockd-missing-logged-once ||
@@ -170,12 +195,12 @@ if [ $? -eq 0 ] && grep -q '^pvlock_host_up 1$' /tmp/metrics.txt; then
 else
 	fail metrics-host-up "$out"
 fi
-expect_out host-vm-list '^ +ID +NAME +PID' pvlockctl vm list
+expect_out host-vm-list '^ *ID +NAME +PID' pvlockctl vm list
 expect_out host-vm-list-json '^\[' pvlockctl -j vm list
 expect_rc host-unknown-vm 1 "no VM 'nosuch' on this host" pvlockctl vm show nosuch
 expect_rc host-set-unknown-vm 1 "no VM 'nosuch'" pvlockctl set vm nosuch threshold 1024
 expect_out host-get '^budget +[0-9]+$' pvlockctl -H get budget
-check host-set-budget pvlockctl -H set budget 2000
+check host-set-budget unitlike pvlockctl -H set budget 2000
 expect_out host-set-reads-back '^budget +2000$' pvlockctl -H get budget
 expect_rc host-set-range 2 'period_ms 5 is out of range: allowed 10\.\.60000' pvlockctl -H set period_ms 5
 expect_rc host-set-zero-hint 0 '' pvlockctl -H set threshold 0
