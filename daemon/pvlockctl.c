@@ -27,26 +27,30 @@
 struct ctl_opts ctl_opts;
 const char *ctl_prog = "pvlockctl";
 
+static void ctl_verr(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", ctl_prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void ctl_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", ctl_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ctl_verr(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int ctl_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", ctl_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ctl_verr(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s help'.\n", ctl_prog);
+	fprintf(stderr, "Try '%s help'.\n", ctl_prog);
 	return CTL_EXIT_USAGE;
 }
 

@@ -222,26 +222,21 @@ if [ $mrc -eq 0 ] && [ "$(wc -l < /tmp/mon.json)" -eq 2 ] &&
 else
 	fail monitor-json-lines "rc=$mrc $(head -c 300 /tmp/mon.json)"
 fi
-pvlockctl -G monitor -n 1 -t 20 > /tmp/mon.txt 2>&1 &
-mpid=$!
-usleep 500000
-pvlockctl -G set threshold 3000
-wait $mpid
-if grep -Eq '^\[ *[0-9]+\.[0-9]{6}\] pvlock_guest params .*threshold=3000' /tmp/mon.txt; then
-	pass monitor-text "$(head -1 /tmp/mon.txt)"
-else
-	fail monitor-text "$(head -c 300 /tmp/mon.txt)"
-fi
-pvlockctl -G monitor -T -n 1 -t 20 > /tmp/mon.txt 2>&1 &
-mpid=$!
-usleep 500000
-pvlockctl -G set threshold 3001
-wait $mpid
-if grep -Eq '^\[20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.]+[+-][0-9]{2}:[0-9]{2}\] pvlock_guest params .*threshold=3001' /tmp/mon.txt; then
-	pass monitor-wallclock "$(head -1 /tmp/mon.txt)"
-else
-	fail monitor-wallclock "$(head -c 300 /tmp/mon.txt)"
-fi
+# mon_line NAME THRESHOLD STAMP [OPTION]: one monitor line, its stamp matching STAMP
+mon_line() {
+	pvlockctl -G monitor $4 -n 1 -t 20 > /tmp/mon.txt 2>&1 &
+	mpid=$!
+	usleep 500000
+	pvlockctl -G set threshold "$2"
+	wait $mpid
+	if grep -Eq "^\\[$3\\] pvlock_guest params .*threshold=$2" /tmp/mon.txt; then
+		pass "$1" "$(head -1 /tmp/mon.txt)"
+	else
+		fail "$1" "$(head -c 300 /tmp/mon.txt)"
+	fi
+}
+mon_line monitor-text 3000 ' *[0-9]+\.[0-9]{6}'
+mon_line monitor-wallclock 3001 '20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.]+[+-][0-9]{2}:[0-9]{2}' -T
 expect_rc monitor-timeout 0 '' pvlockctl -G monitor -t 1
 check restore-params pvlockctl -G set mode adaptive threshold 32768
 
