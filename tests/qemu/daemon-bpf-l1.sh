@@ -37,7 +37,8 @@ expect_out example-config-valid ': OK$' pvlockd --check-config -c /etc/pvlock/pv
 notify-listen /run/notify.sock 600 > /tmp/notify.log 2>&1 &
 npid=$!
 usleep 200000
-NOTIFY_SOCKET=/run/notify.sock pvlockd > /tmp/pvlockd.log 2>&1 &
+# as systemd starts it under WatchdogSec=2s: WATCHDOG=1 at least every second
+NOTIFY_SOCKET=/run/notify.sock WATCHDOG_USEC=2000000 pvlockd > /tmp/pvlockd.log 2>&1 &
 dpid=$!
 if wait_for 10 grep -q '^READY=1' /tmp/notify.log; then
 	pass pvlockd-ready "$(tr '\n' ' ' < /tmp/notify.log | head -c 200)"
@@ -278,7 +279,8 @@ if grep -q 'pvlockd.conf:3: tune.min = .3.: out of range' /tmp/pvlockd.log && gr
 else
 	fail pvlockd-bad-reload-refused "$(tail -4 /tmp/pvlockd.log | tr '\n' '|')"
 fi
-sed 's/9583/9584/' /tmp/good.conf > /etc/pvlock/pvlockd.conf
+# a good file with another port and another textfile: the old file must go
+sed 's/9583/9584/; s|/run/pvlock/pvlock.prom|/run/pvlock/other.prom|' /tmp/good.conf > /etc/pvlock/pvlockd.conf
 kill -HUP $dpid
 sleep 2
 if grep -q 'configuration reloaded' /tmp/pvlockd.log && wget -q -O /tmp/m2.txt http://127.0.0.1:9584/metrics &&
@@ -287,10 +289,21 @@ if grep -q 'configuration reloaded' /tmp/pvlockd.log && wget -q -O /tmp/m2.txt h
 else
 	fail pvlockd-reload "$(tail -4 /tmp/pvlockd.log | tr '\n' '|') notify: $(tr '\n' ' ' < /tmp/notify.log | tail -c 200)"
 fi
+if [ ! -e /run/pvlock/pvlock.prom ] && [ -s /run/pvlock/other.prom ]; then
+	pass pvlockd-reload-textfile "old textfile removed, new one written"
+else
+	fail pvlockd-reload-textfile "$(ls -l /run/pvlock | tr '\n' '|')"
+fi
+n=$(grep -c '^WATCHDOG=1' /tmp/notify.log)
+if [ "$n" -ge 10 ] && grep -q 'systemd watchdog: 2.0 s' /tmp/pvlockd.log; then
+	pass pvlockd-watchdog "$n WATCHDOG=1 pings"
+else
+	fail pvlockd-watchdog "$n pings; $(grep -m1 watchdog /tmp/pvlockd.log)"
+fi
 kill -TERM $dpid
 wait $dpid
 rc=$?
-if [ $rc -eq 0 ] && grep -q 'stopping' /tmp/pvlockd.log && [ ! -e /run/pvlock/pvlock.prom ]; then
+if [ $rc -eq 0 ] && grep -q 'stopping' /tmp/pvlockd.log && [ ! -e /run/pvlock/other.prom ]; then
 	pass pvlockd-sigterm "rc=0, textfile removed"
 else
 	fail pvlockd-sigterm "rc=$rc $(tail -2 /tmp/pvlockd.log | tr '\n' '|') $(ls /run/pvlock)"
