@@ -18,10 +18,22 @@
 
 void ctl_print_params(const struct pv_params *p, uint32_t only, enum ctl_params_style style)
 {
+	static const struct tab_col cols[] = {
+		{ "name", "NAME", TAB_STR, 0, NULL }, { "value", "VALUE", TAB_STR, 0, NULL },
+	};
 	bool lines = style == CTL_PARAMS_LINES;
 	char fmt[64], val[64];
+	struct tab *t = NULL;
 	uint32_t a;
 
+	/* "name value" lines are a table without headings, drawn like every other */
+	if (lines && !out_is_json()) {
+		t = tab_new(cols, 2, NULL, val, sizeof(val));
+		if (t) {
+			tab_noheadings(t);
+			tab_begin(t, NULL);
+		}
+	}
 	out_open_object("params");
 	if (style == CTL_PARAMS_STATUS)
 		out_text("  %-14s", "params");
@@ -31,11 +43,14 @@ void ctl_print_params(const struct pv_params *p, uint32_t only, enum ctl_params_
 
 		if (!s || !(p->present & only & (1u << a)))
 			continue;
-		if (lines)
-			snprintf(fmt, sizeof(fmt), "%-16s %%s\n", s->name);
-		else
-			snprintf(fmt, sizeof(fmt), " %s=%%s", s->name);
 		pp_format(s, v, val, sizeof(val));
+		if (t) {
+			tab_row(t);
+			tab_str(t, 0, s->name);
+			tab_str(t, 1, val);
+			continue;
+		}
+		snprintf(fmt, sizeof(fmt), " %s=%%s", s->name);
 		if (a == PVLOCK_P_PINNED) {
 			/* JSON: the pinned names as an array */
 			out_text(fmt, val);
@@ -58,6 +73,10 @@ void ctl_print_params(const struct pv_params *p, uint32_t only, enum ctl_params_
 	if (!lines)
 		out_text("\n");
 	out_close_object();
+	if (t) {
+		tab_end(t);
+		tab_free(t);
+	}
 }
 
 /*
