@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "obs.h"
 #include "proc.h"
+#include "util.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON	38
@@ -223,8 +225,11 @@ static long obs_param(const char *mod, const char *name)
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
-	if (fgets(buf, sizeof(buf), f))
-		v = strtol(buf, NULL, 10);
+	if (fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		if (util_long(buf, 0, LONG_MAX, &v))
+			v = -1;
+	}
 	fclose(f);
 	return v;
 }
