@@ -228,16 +228,19 @@ static const char *st_entity_label(enum st_source src, bool per_cpu)
 	return per_cpu ? "VM/VCPU" : "VM";
 }
 
-/* A time counter's rate: seconds per second, and the share of the entity's vCPU time. */
-static const char *st_share(const struct st_entity *e, double ns_per_s, char *buf, size_t len)
+const char *st_share_text(const struct st_entity *e, double ns_per_s, char *buf, size_t len)
 {
 	char d[24];
 
+	double pct = e->ncpus ? ns_per_s / 1e7 / e->ncpus : 0;
+
 	tab_dur(ns_per_s, d, sizeof(d));
-	if (e->ncpus)
-		snprintf(buf, len, "%s (%.1f%%)", d, ns_per_s / 1e7 / e->ncpus);
-	else
+	if (!e->ncpus)
 		snprintf(buf, len, "%s", d);
+	else if (pct >= 10 || pct == 0)
+		snprintf(buf, len, "%s (%.0f%%)", d, pct);
+	else
+		snprintf(buf, len, "%s (%.2g%%)", d, pct);	/* 0.014%, 3.5% */
 	return buf;
 }
 
@@ -297,7 +300,7 @@ void st_print(const struct st_view *v, struct tab *t, const char *wall)
 		tab_u64(t, ST_COL_TOTAL, r->total, ns ? tab_dur((double)r->total, total,
 								   sizeof(total)) : NULL);
 		if (r->has_rate)
-			tab_double(t, ST_COL_RATE, r->rate, ns ? st_share(r->e, r->rate, rate,
+			tab_double(t, ST_COL_RATE, r->rate, ns ? st_share_text(r->e, r->rate, rate,
 									  sizeof(rate)) : NULL);
 		else
 			tab_null(t, ST_COL_RATE, "-");

@@ -109,6 +109,9 @@ extern const struct tab_col st_cols[ST_NCOLS];
  */
 void st_print(const struct st_view *v, struct tab *t, const char *wall);
 
+/* A time counter's rate for people: time per second and the share of @e's vCPU time. */
+const char *st_share_text(const struct st_entity *e, double ns_per_s, char *buf, size_t len);
+
 /*
  * CSV: the header line, then one line per row, with the sample time:
  * seconds since the start, or with @wall the wall-clock time (ISO 8601).

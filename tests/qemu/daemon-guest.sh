@@ -80,18 +80,18 @@ else
 	fail stats-table "$(echo "$out" | head -8 | tr '\n' '|')"
 fi
 # times for people: wait_ns in seconds (or ms, us), its rate as a share of CPU time
-if echo "$out" | grep -Eq '^total +wait_ns +[0-9.]+ (ns|us|ms|s) +([0-9.]+ (ns|us|ms|s) \([0-9.]+%\)|-)$'; then
+if echo "$out" | grep -Eq '^total +wait_ns +[0-9.]+ (ns|us|ms|s) +([0-9.]+ (ns|us|ms|s) \([0-9.e-]+%\)|-)$'; then
 	pass stats-human-units "$(echo "$out" | grep -E '^total +wait_ns' | tr -s ' ')"
 else
 	fail stats-human-units "$(echo "$out" | grep -E 'wait_ns' | tr '\n' '|')"
 fi
 # kvm_stat's -f; -o picks columns; -T stamps the wall clock
-out=$(pvlockctl -G -o counter,total stats -1 -d 0.2 -a -f '^(slowpath|halts)$' 2>&1)
-if [ "$(echo "$out" | grep -cE '^(slowpath|halts) +[0-9]+$')" -eq 2 ] &&
-	! echo "$out" | grep -Eq '^(total|yields|wait_ns)'; then
-	pass stats-filter-columns "$(echo "$out" | tail -2 | tr -s ' ' | tr '\n' '|')"
+fo=$(pvlockctl -G -o counter,total stats -1 -d 0.2 -a -f '^(slowpath|halts)$' 2>&1)
+if [ "$(echo "$fo" | grep -cE '^(slowpath|halts) +[0-9]+$')" -eq 2 ] &&
+	! echo "$fo" | grep -Eq '^(total|yields|wait_ns)'; then
+	pass stats-filter-columns "$(echo "$fo" | tail -2 | tr -s ' ' | tr '\n' '|')"
 else
-	fail stats-filter-columns "$(echo "$out" | tail -4 | tr '\n' '|')"
+	fail stats-filter-columns "$(echo "$fo" | tail -4 | tr '\n' '|')"
 fi
 expect_out stats-wallclock-csv '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.]+[+-][0-9]{2}:[0-9]{2},pvlock_guest,total,' \
 	pvlockctl -G stats --log -T -d 0.2 -n 1 -f slowpath

@@ -333,7 +333,7 @@ static void human_units_and_filter(void **state)
 	t = captured();
 	assert_non_null(strstr(t, "note: *_ns counters are times"));
 	assert_non_null(strstr(t, "\nweb1 yields           30           10.0\n"));
-	assert_non_null(strstr(t, "\nweb1 preempted_ns 4.04 s 1.52 s (76.0%)\n"));
+	assert_non_null(strstr(t, "\nweb1 preempted_ns 4.04 s 1.52 s (76%)\n"));
 	free(t);
 	capture(true);
 	print(&v, NULL, NULL);
@@ -352,6 +352,13 @@ static void human_units_and_filter(void **state)
 	st_snap_free(&p);
 	st_snap_free(&c);
 
+	/* a small share keeps two digits: 278 us per second of 2 CPUs */
+	st_snap_init(&c, ST_GUEST, 0);
+	e = st_add(&c, "total", -1, -1, -1);
+	e->ncpus = 2;
+	assert_string_equal(st_share_text(e, 278000, (char[48]){ 0 }, 48), "278 us (0.014%)");
+	assert_string_equal(st_share_text(e, 7e7, (char[48]){ 0 }, 48), "70.0 ms (3.5%)");
+	st_snap_free(&c);
 	assert_string_equal(tab_dur(850, (char[24]){ 0 }, 24), "850 ns");
 	assert_string_equal(tab_dur(3200, (char[24]){ 0 }, 24), "3.20 us");
 	assert_string_equal(tab_dur(12.5e6, (char[24]){ 0 }, 24), "12.5 ms");
