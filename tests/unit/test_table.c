@@ -332,7 +332,7 @@ static void human_units_and_filter(void **state)
 	print(&v, NULL, NULL);
 	t = captured();
 	assert_non_null(strstr(t, "note: *_ns counters are times"));
-	assert_non_null(strstr(t, "\nweb1 yields           30           10.0\n"));
+	assert_non_null(strstr(t, "\nweb1 yields           30         10.0\n"));
 	assert_non_null(strstr(t, "\nweb1 preempted_ns 4.04 s 1.52 s (76%)\n"));
 	free(t);
 	capture(true);
