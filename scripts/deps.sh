@@ -11,7 +11,7 @@ PKGS=(
 	libnl-genl-3-dev libjson-c-dev libsmartcols-dev			# daemon
 	libinih-dev libmicrohttpd-dev libsystemd-dev libbpf-dev		# pvlockd
 	clang llvm bpftool						# BPF observer
-	libcmocka-dev groff-base					# unit tests, man pages
+	libcmocka-dev groff-base dpkg-dev				# unit tests, man pages, build flags
 	dkms								# make test-dkms
 	gnuplot-nox							# simulator plots (make bench-sim)
 	qemu-system-x86 seabios busybox-static cpio kmod jq		# QEMU tests

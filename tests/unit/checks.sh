@@ -77,7 +77,9 @@ done
 # --- build flags -------------------------------------------------------------------
 # one object with dpkg-buildflags' hardening on top of the project's flags
 o=$tmp/daemon
-if command -v dpkg-buildflags >/dev/null; then
+if ! command -v dpkg-buildflags >/dev/null; then
+	fail buildflags-fortify "dpkg-buildflags missing (dpkg-dev; scripts/deps.sh installs it)"
+else
 	cf=$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CFLAGS)
 	cpf=$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CPPFLAGS)
 	if make -s -C "$ROOT/daemon" O="$o" CFLAGS="$cf" CPPFLAGS="$cpf" PVLOCK_BPF=0 "$o/out.o" \
