@@ -22,6 +22,7 @@ struct tab {
 	/* text */
 	struct libscols_table *sc;
 	struct libscols_line *line;
+	size_t nrows;
 	/* JSON */
 	bool in_row;
 };
@@ -141,6 +142,7 @@ void tab_begin(struct tab *t, const char *key)
 
 void tab_row(struct tab *t)
 {
+	t->nrows++;
 	if (out_is_json()) {
 		if (t->in_row)
 			out_close_object();
@@ -249,12 +251,21 @@ void tab_end(struct tab *t)
 		out_close_array();
 		return;
 	}
-	if (t->sc) {
+	if (t->sc && t->nrows) {
 		scols_print_table(t->sc);
-		scols_unref_table(t->sc);
+	} else if (t->sc && !t->noheadings) {
+		size_t i;
+
+		/* libsmartcols prints nothing for no rows: the headings still say what is empty */
+		for (i = 0; i < t->nshown; i++)
+			fprintf(out_stream(), "%s%s", i ? " " : "", t->cols[t->order[i]].header);
+		fputc('\n', out_stream());
 	}
+	if (t->sc)
+		scols_unref_table(t->sc);
 	t->sc = NULL;
 	t->line = NULL;
+	t->nrows = 0;
 }
 
 void tab_free(struct tab *t)

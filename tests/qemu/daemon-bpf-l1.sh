@@ -135,8 +135,8 @@ fi
 expect_rc bpf-nobody 1 'needs CAP_BPF and CAP_PERFMON' nobody pvlockctl stats --bpf --once -d 0.2
 # what daemon/dist/pvlockd.service grants (DynamicUser + AmbientCapabilities) is enough
 CAPS=+net_admin,+bpf,+perfmon,+sys_ptrace,+dac_read_search
-unitlike() {	# the command as a non-root user with the unit's ambient capabilities
-	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=$CAPS --ambient-caps=$CAPS "$@"
+unitlike() {	# as a non-root user with the unit's ambient capabilities (util-linux's setpriv, not busybox's)
+	/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=$CAPS --ambient-caps=$CAPS "$@"
 }
 expect_out bpf-unit-privileges '^a +exits +[0-9]+' unitlike pvlockctl stats --bpf --once -d 0.5
 # the preconditions, named: tracefs unmounted (and debugfs, where it appears too)
