@@ -31,6 +31,11 @@ heartbeat() {
 		[ $(($(date +%s) - $(stat -c %Y "$stamp"))) -ge 10 ] || continue
 		last=$(grep -E '^\[[a-z0-9_.-]+\.sh\]|PVLOCK-(INFO|RESULT)|^---- L1 host' "$raw" | tail -1 |
 			sed -E 's/^(\[L2:[a-z]+\] )?(PVLOCK-[A-Z]+ |---- )//' | cut -c1-100)
+		# qemu-run.sh queues on a machine-wide lock: say so rather than repeat the last line
+		if grep -q '2/3 booting L1' "$raw" && ! grep -q ': booting ' "$raw" &&
+			lslocks -n -o PATH 2>/dev/null | grep -q "${PVLOCK_QEMU_LOCK:-/tmp/pvlock-qemu.lock}"; then
+			last="waiting for the QEMU lock (another QEMU run holds ${PVLOCK_QEMU_LOCK:-/tmp/pvlock-qemu.lock})"
+		fi
 		say "    ... still working, $(elapsed "$t0")s: ${last:-starting}"
 	done
 }
@@ -39,7 +44,10 @@ heartbeat() {
 # without their markers, failed checks; internal markers and the raw report
 # (printed explained below) dropped.
 show() {
-	awk -v stamp="$stamp" '
+	# mawk (Debian's awk) reads its input in blocks unless told: lines must come as they come
+	local awk=(awk)
+	awk -W version 2>&1 | grep -q mawk && awk=(awk -W interactive)
+	"${awk[@]}" -v stamp="$stamp" '
 	function say(s) { print s; fflush(); system("touch " stamp) }
 	done { next }
 	/^\[qemu-run\.sh\] .* passed, .* failed/ { sub(/^\[qemu-run\.sh\] [^:]*: /, ""); say("[demo]     nested run: " $0); done = 1; next }
