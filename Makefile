@@ -38,10 +38,13 @@ help:
 	@echo '               unit, bash completion, example config; honours DESTDIR, PREFIX'
 	@echo '  install-daemon  the same without the modules'
 	@echo '  dkms-src     the module sources for DKMS in $$DESTDIR/usr/src/pvlock-$(VERSION)'
+	@echo '  test-dkms    dkms install for two cached kernels, and a clean skip of 5.10 and'
+	@echo '               arm64, in a private DKMS tree (build/dkms; the machine untouched)'
 	@echo '  clean        remove build outputs (the kernel cache stays)'
 	@echo 'Variables: KDIR=, PVLOCK_CACHE= (default ~/.cache/pvlock),'
 	@echo '           TEST_KERNELS="6.1-bookworm 6.12-bookworm" for the QEMU tests,'
-	@echo '           DESTDIR=, PREFIX= (default /usr/local), SYSCONFDIR= (default /etc).'
+	@echo '           DESTDIR=, PREFIX= (default /usr/local), SYSCONFDIR= (default /etc),'
+	@echo '           CFLAGS=, CPPFLAGS=, LDFLAGS= (added to the daemon'"'"'s own flags).'
 
 modules:
 	@if [ ! -d "$(KDIR)" ]; then \
@@ -72,6 +75,9 @@ test-guest: deps
 
 test-nested: deps
 	@tests/qemu/test-nested.sh; scripts/tally.sh build/results/test-nested.txt
+
+test-dkms: deps
+	@tests/pkg/dkms.sh; scripts/tally.sh build/results/test-dkms.txt
 
 test:
 	@scripts/test-all.sh
@@ -119,5 +125,5 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(PVLOCK_ROOT) PVLOCK_ROOT=$(PVLOCK_ROOT) clean 2>/dev/null
 	rm -rf build
 
-.PHONY: help modules daemon deps check matrix test-guest test-nested test bench-sim bench-nested \
-	bench demo clean install install-modules install-daemon dkms-src
+.PHONY: help modules daemon deps check matrix test-guest test-nested test-dkms test bench-sim \
+	bench-nested bench demo clean install install-modules install-daemon dkms-src

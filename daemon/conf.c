@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -9,8 +9,8 @@
 
 #include <ini.h>
 
-#include "args.h"
 #include "conf.h"
+#include "util.h"
 
 enum conf_type { CT_U32, CT_BOOL, CT_ENUM, CT_STR };
 
@@ -97,48 +97,60 @@ void pvd_conf_default(struct pvd_conf *c)
 	c->log_level = PVD_LOG_INFO;
 }
 
-int pvd_parse_listen(const char *s, char *addr, size_t addrlen, uint16_t *port)
+int pvd_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port)
 {
-	const char *colon, *a = s;
-	size_t alen;
+	const char *colon, *h = s;
+	size_t hlen;
 	long p;
-	unsigned char buf[16];
 
 	if (s[0] == '[') {
 		const char *close = strchr(s, ']');
 
 		if (!close || close[1] != ':')
 			return -EINVAL;
-		a = s + 1;
-		alen = close - a;
+		h = s + 1;
+		hlen = (size_t)(close - h);
 		colon = close + 1;
 	} else {
 		colon = strrchr(s, ':');
-		if (!colon)
-			return -EINVAL;
-		alen = colon - s;
+		if (!colon || memchr(s, ':', (size_t)(colon - s)))
+			return -EINVAL;	/* IPv6 needs its brackets */
+		hlen = (size_t)(colon - s);
 	}
-	if (!alen || alen >= addrlen)
+	if (!hlen || hlen >= hostlen)
 		return -EINVAL;
-	memcpy(addr, a, alen);
-	addr[alen] = '\0';
-	if (args_long(colon + 1, 1, 65535, &p))
+	if (util_long(colon + 1, 1, 65535, &p))
 		return -EINVAL;
-	if (inet_pton(s[0] == '[' ? AF_INET6 : AF_INET, addr, buf) != 1)
-		return -EINVAL;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
 	*port = (uint16_t)p;
 	return 0;
 }
 
-static bool conf_bool(const char *v, bool *out)
+int pvd_resolve_listen(const char *s, struct sockaddr_storage *ss, socklen_t *sslen, char *err,
+		       size_t errlen)
 {
-	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
-		*out = true;
-	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
-		*out = false;
-	else
-		return false;
-	return true;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *res;
+	char host[256], port[8];
+	uint16_t p;
+	int rc;
+
+	if (pvd_parse_listen(s, host, sizeof(host), &p)) {
+		snprintf(err, errlen, "'%s' is not HOST:PORT ([IPv6]:PORT; port 1..65535)", s);
+		return -EINVAL;
+	}
+	snprintf(port, sizeof(port), "%u", p);
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc) {
+		snprintf(err, errlen, "'%s': cannot resolve '%s': %s", s, host, gai_strerror(rc));
+		return -EINVAL;
+	}
+	/* the first address, as getaddrinfo orders them (RFC 6724) */
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sslen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
 }
 
 static void conf_names(const char *const *tab, char *buf, size_t len)
@@ -186,7 +198,7 @@ static int conf_handler(void *user, const char *section, const char *name, const
 	switch (k->type) {
 	case CT_U32: {
 		long v;
-		int rc = args_long(value, k->min, k->max, &v);
+		int rc = util_long(value, k->min, k->max, &v);
 
 		if (rc)
 			conf_err(cp, cp->line, "%s.%s = '%s': %s: allowed %u..%u", section, name, value,
@@ -196,8 +208,9 @@ static int conf_handler(void *user, const char *section, const char *name, const
 		break;
 	}
 	case CT_BOOL:
-		if (!conf_bool(value, (bool *)field))
-			conf_err(cp, cp->line, "%s.%s = '%s': allowed yes or no", section, name, value);
+		if (util_bool(value, (bool *)field))
+			conf_err(cp, cp->line, "%s.%s = '%s': allowed %s", section, name, value,
+				 UTIL_BOOL_WORDS);
 		break;
 	case CT_ENUM: {
 		char names[96];
@@ -245,8 +258,9 @@ static unsigned int conf_last_line(const struct conf_parse *cp, const char *a, c
 static void conf_check(struct conf_parse *cp)
 {
 	struct pvd_conf *c = cp->c;
-	char addr[64];
-	uint16_t port;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char why[384];
 
 #define LINE_OF(a, b)	conf_last_line(cp, a, b)
 
@@ -261,10 +275,9 @@ static void conf_check(struct conf_parse *cp)
 		conf_err(cp, LINE_OF("lhp_low", "lhp_high"),
 			 "tune.lhp_low (%u) must be below tune.lhp_high (%u)", c->cfg.lhp_low,
 			 c->cfg.lhp_high);
-	if (c->listen[0] && pvd_parse_listen(c->listen, addr, sizeof(addr), &port))
-		conf_err(cp, LINE_OF("listen", "listen"), "metrics.listen = '%s': expected ADDRESS:PORT "
-			 "with a numeric IPv4 address or [IPv6] and a port 1..65535 (empty: off)",
-			 c->listen);
+	if (c->listen[0] && pvd_resolve_listen(c->listen, &ss, &sslen, why, sizeof(why)))
+		conf_err(cp, LINE_OF("listen", "listen"), "metrics.listen = %s (HOST:PORT, "
+			 "[IPv6]:PORT; empty: no endpoint)", why);
 	if (c->textfile[0] && (c->textfile[0] != '/' || strlen(c->textfile) < 6 ||
 			       strcmp(c->textfile + strlen(c->textfile) - 5, ".prom")))
 		conf_err(cp, LINE_OF("textfile", "textfile"), "metrics.textfile = '%s': expected an "
@@ -313,6 +326,18 @@ static char *conf_reader(char *str, int num, void *stream)
 	if (!whole) {
 		conf_err(cp, cp->line, "line longer than %d characters", num - 2);
 		strcpy(str, ";\n");	/* a comment: inih moves on */
+	} else if (str[0] == ' ' || str[0] == '\t') {
+		/*
+		 * inih takes an indented line as the continuation of the value
+		 * before it ("max = 1024" would become part of min): refuse it
+		 */
+		const char *p = str + strspn(str, " \t\r\n");
+
+		if (*p && *p != '#' && *p != ';') {
+			conf_err(cp, cp->line, "indented line '%.*s': keys and [sections] start at "
+				 "the beginning of the line", (int)strcspn(p, "\r\n"), p);
+			strcpy(str, ";\n");
+		}
 	}
 	return str;
 }

@@ -11,6 +11,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,7 +31,7 @@ struct pvd_conf {
 	struct pvlock_tune_cfg cfg;
 	uint32_t oc_source;		/* enum pvd_oc_source */
 	/* [metrics] */
-	char listen[64];		/* "ADDR:PORT", "" = no HTTP endpoint */
+	char listen[264];		/* "HOST:PORT", "[IPv6]:PORT", "" = no HTTP endpoint */
 	char textfile[PATH_MAX];	/* node_exporter textfile, "" = none */
 	/* [bpf] */
 	uint32_t bpf;			/* enum pvd_bpf_mode */
@@ -58,7 +59,14 @@ int pvd_conf_load(const char *path, struct pvd_conf *out, struct pvd_conf_errors
 int pvd_conf_parse(const char *name, const char *text, struct pvd_conf *out,
 		   struct pvd_conf_errors *errs);
 
-/* Split "ADDR:PORT" / "[ADDR6]:PORT": 0, or -EINVAL. */
-int pvd_parse_listen(const char *s, char *addr, size_t addrlen, uint16_t *port);
+/* Split "HOST:PORT" / "[ADDR6]:PORT": 0, or -EINVAL. */
+int pvd_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port);
+
+/*
+ * The address to listen on for @s: a host name (getaddrinfo: its first
+ * address), a numeric IPv4 address, or [IPv6]. 0, or -EINVAL and @err.
+ */
+int pvd_resolve_listen(const char *s, struct sockaddr_storage *ss, socklen_t *sslen, char *err,
+		       size_t errlen);
 
 #endif

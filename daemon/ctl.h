@@ -5,7 +5,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "opt.h"
 #include "pparse.h"
+#include "tab.h"
+#include "util.h"
 
 struct nlc;
 struct pv_params;
@@ -19,16 +22,35 @@ enum { CTL_EXIT_OK = 0, CTL_EXIT_FAIL = 1, CTL_EXIT_USAGE = 2 };
 struct ctl_opts {
 	bool json, pretty;
 	unsigned int families;		/* CTL_GUEST | CTL_HOST */
+	const char *columns;		/* -o LIST */
 };
 
 extern struct ctl_opts ctl_opts;
+/* The program's short name (argv[0] without its directory), for messages. */
+extern const char *ctl_prog;
 
 struct ctl_cmd {
 	const char *name;
 	int (*run)(int argc, char **argv);	/* argv[0] is the first word after the name */
+	const struct opt_cmd *usage;
+	const struct tab_col *cols;		/* its table's columns, for the help */
+	size_t ncols;
 };
 
-int ctl_usage_error(const char *fmt, const char *arg);
+/* "pvlockctl: ..." on stderr, with the program's short name. */
+void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same, plus a pointer to the help; the return is exit status 2. */
+int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A command's usage (options, columns) on stdout; the return is exit status 0. */
+int ctl_help(const struct opt_cmd *c, const struct tab_col *cols, size_t ncols);
+/* The table of a command, with -o's columns; NULL after a usage error message. */
+struct tab *ctl_tab(const struct tab_col *cols, size_t n);
+/*
+ * The sub-command of @names (@n entries of @stride bytes, the name first)
+ * that @word names or abbreviates uniquely; a usage error message and -1
+ * if none or several.
+ */
+int ctl_match(const char *what, const void *names, size_t n, size_t stride, const char *word);
 int ctl_family_error(const char *family, int err);
 int ctl_request_error(const struct nlc *c, const char *what, int err);
 
@@ -51,10 +73,13 @@ int ctl_find_vm(struct nlc *c, const char *sel, struct pv_vm *out);
 enum ctl_params_style { CTL_PARAMS_STATUS, CTL_PARAMS_LINES, CTL_PARAMS_INLINE };
 void ctl_print_params(const struct pv_params *p, uint32_t only, enum ctl_params_style style);
 
-/* Seconds of CLOCK_MONOTONIC, and a sleep that a signal cuts short. */
-uint64_t ctl_now_ns(void);
 extern volatile int ctl_stop;	/* set by SIGINT/SIGTERM in long-running commands */
 void ctl_catch_signals(void);
+
+/* the columns of locks' table, for its help */
+enum { LK_SYMBOL, LK_ADDR, LK_CONTENDED, LK_WAIT, LK_WAIT_AVG, LK_WAIT_MAX, LOCKS_NCOLS };
+extern const struct tab_col locks_cols[LOCKS_NCOLS];
+int ctl_vm_help(void);
 
 /* one per object, each in its own file */
 int ctl_status(int argc, char **argv);

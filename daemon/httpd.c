@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -79,30 +78,17 @@ static enum MHD_Result httpd_handle(void *cls, struct MHD_Connection *conn, cons
 int httpd_start(struct httpd **out, const char *listen, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss = { 0 };
-	char addr[64];
-	uint16_t port;
+	socklen_t sslen;
 	struct httpd *h;
+	char why[384];
 	bool v6;
 
 	*out = NULL;
-	if (pvd_parse_listen(listen, addr, sizeof(addr), &port)) {
-		snprintf(err, errlen, "metrics.listen '%s' is not ADDRESS:PORT", listen);
+	if (pvd_resolve_listen(listen, &ss, &sslen, why, sizeof(why))) {
+		snprintf(err, errlen, "metrics.listen %s", why);
 		return -EINVAL;
 	}
-	v6 = listen[0] == '[';
-	if (v6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		inet_pton(AF_INET6, addr, &s6->sin6_addr);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		inet_pton(AF_INET, addr, &s4->sin_addr);
-	}
+	v6 = ss.ss_family == AF_INET6;
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
@@ -110,7 +96,7 @@ int httpd_start(struct httpd **out, const char *listen, char *err, size_t errlen
 	errno = 0;
 	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
 				(v6 ? MHD_USE_IPv6 : 0),
-				port, NULL, NULL, httpd_handle, h,
+				0, NULL, NULL, httpd_handle, h,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				MHD_OPTION_CONNECTION_LIMIT, 16u,
 				MHD_OPTION_CONNECTION_TIMEOUT, 10u,

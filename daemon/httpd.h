@@ -10,7 +10,7 @@
 
 struct httpd;
 
-/* Listen on "ADDR:PORT" or "[ADDR6]:PORT". 0, or a negative errno and @err. */
+/* Listen on "HOST:PORT" or "[ADDR6]:PORT" (conf.h). 0, or a negative errno and @err. */
 int httpd_start(struct httpd **h, const char *listen, char *err, size_t errlen);
 /* Replace the text served (copied). */
 int httpd_set(struct httpd *h, const char *text, size_t len);

@@ -12,23 +12,19 @@
 #include "nlc.h"
 #include "out.h"
 
-struct locks_ctx {
-	long top, n;
+const struct tab_col locks_cols[LOCKS_NCOLS] = {
+	[LK_SYMBOL] = { "symbol", "LOCK", TAB_STR, 0, "the lock's symbol, or ? for one without" },
+	[LK_ADDR] = { "addr", "ADDRESS", TAB_STR, 0, "the lock's address" },
+	[LK_CONTENDED] = { "contended", "CONTENDED", TAB_U64, TAB_RIGHT, "slow-path entries" },
+	[LK_WAIT] = { "wait_ns", "WAIT TOTAL", TAB_U64, TAB_RIGHT, "time spent waiting" },
+	[LK_WAIT_AVG] = { "wait_avg_ns", "WAIT AVG", TAB_U64, TAB_RIGHT, "per entry" },
+	[LK_WAIT_MAX] = { "wait_max_ns", "WAIT MAX", TAB_U64, TAB_RIGHT, "the longest wait" },
 };
 
-/* A duration for people: 3 significant figures and a unit. */
-static const char *locks_dur(uint64_t ns, char *buf, size_t len)
-{
-	static const struct { double div; const char *unit; } u[] = {
-		{ 1e9, "s" }, { 1e6, "ms" }, { 1e3, "us" }, { 1, "ns" },
-	};
-	size_t i;
-
-	for (i = 0; i < 3 && (double)ns < u[i].div; i++)
-		;
-	snprintf(buf, len, "%.*f %s", i == 3 ? 0 : 1, (double)ns / u[i].div, u[i].unit);
-	return buf;
-}
+struct locks_ctx {
+	struct tab *t;
+	long top, n;
+};
 
 static int locks_cb(struct nlattr **tb, void *arg)
 {
@@ -42,7 +38,7 @@ static int locks_cb(struct nlattr **tb, void *arg)
 	struct locks_ctx *x = arg;
 	struct nlattr *l[PVLOCK_L_MAX + 1];
 	uint64_t addr, cont, wait, max;
-	char addrs[24], b1[24], b2[24], b3[24];
+	char addrs[24], b[24];
 
 	if (!tb[PVLOCK_A_LOCK] || nla_parse_nested(l, PVLOCK_L_MAX, tb[PVLOCK_A_LOCK], pol) < 0)
 		return -EPROTO;
@@ -54,16 +50,14 @@ static int locks_cb(struct nlattr **tb, void *arg)
 	wait = l[PVLOCK_L_WAIT_NS] ? nla_get_u64(l[PVLOCK_L_WAIT_NS]) : 0;
 	max = l[PVLOCK_L_WAIT_MAX_NS] ? nla_get_u64(l[PVLOCK_L_WAIT_MAX_NS]) : 0;
 	snprintf(addrs, sizeof(addrs), "0x%llx", (unsigned long long)addr);
-	out_open_object(NULL);
-	out_str("symbol", "%-36s ", l[PVLOCK_L_SYMBOL] ? nla_get_string(l[PVLOCK_L_SYMBOL]) : "?");
-	out_str("addr", "%-18s ", addrs);
-	out_u64("contended", "%11llu ", cont);
-	out_u64("wait_ns", NULL, wait);
-	out_u64("wait_avg_ns", NULL, cont ? wait / cont : 0);
-	out_u64("wait_max_ns", NULL, max);
-	out_text("%12s %10s %10s\n", locks_dur(wait, b1, sizeof(b1)),
-		 locks_dur(cont ? wait / cont : 0, b2, sizeof(b2)), locks_dur(max, b3, sizeof(b3)));
-	out_close_object();
+	tab_row(x->t);
+	tab_str(x->t, LK_SYMBOL, l[PVLOCK_L_SYMBOL] ? nla_get_string(l[PVLOCK_L_SYMBOL]) : "?");
+	tab_str(x->t, LK_ADDR, addrs);
+	tab_u64(x->t, LK_CONTENDED, cont, NULL);
+	tab_u64(x->t, LK_WAIT, wait, tab_dur((double)wait, b, sizeof(b)));
+	tab_u64(x->t, LK_WAIT_AVG, cont ? wait / cont : 0,
+		tab_dur(cont ? (double)wait / (double)cont : 0, b, sizeof(b)));
+	tab_u64(x->t, LK_WAIT_MAX, max, tab_dur((double)max, b, sizeof(b)));
 	return 0;
 }
 
@@ -76,24 +70,30 @@ int ctl_locks(int argc, char **argv)
 	char err[256];
 	int rc;
 
-	if (args_locks(argc, argv, &o, err, sizeof(err)))
-		return ctl_usage_error("%s", err);
-	if (ctl_opts.families == CTL_HOST)
-		return ctl_usage_error("%s", "locks: lock statistics are kept in guests: drop -H");
-	rc = nlc_open(&c, PVLOCK_GUEST_GENL_NAME);
+	rc = args_locks(argc, argv, &o, err, sizeof(err));
 	if (rc)
+		return rc > 0 ? ctl_help(&args_locks_cmd, locks_cols, LOCKS_NCOLS) :
+				ctl_usage_error("%s", err);
+	if (ctl_opts.families == CTL_HOST)
+		return ctl_usage_error("locks: lock statistics are kept in guests: drop -H");
+	x.t = ctl_tab(locks_cols, LOCKS_NCOLS);
+	if (!x.t)
+		return CTL_EXIT_USAGE;
+	rc = nlc_open(&c, PVLOCK_GUEST_GENL_NAME);
+	if (rc) {
+		tab_free(x.t);
 		return ctl_family_error(PVLOCK_GUEST_GENL_NAME, rc);
+	}
 	x.top = o.top;
 	msg = nlc_msg(&c, PVLOCK_GUEST_CMD_GET_LOCKS, true);
-	out_open_array(NULL);
-	out_text("%-36s %-18s %11s %12s %10s %10s\n", "LOCK", "ADDRESS", "CONTENDED", "WAIT TOTAL",
-		 "WAIT AVG", "WAIT MAX");
+	tab_begin(x.t, NULL);
 	rc = msg ? nlc_request(&c, msg, locks_cb, &x) : -ENOMEM;
+	tab_end(x.t);
 	if (!rc && !x.n)
 		out_text("(no contended locks recorded)\n");
-	out_close_array();
 	if (rc)
 		rc = ctl_request_error(&c, "locks", rc);
 	nlc_close(&c);
+	tab_free(x.t);
 	return rc;
 }

@@ -27,7 +27,17 @@ struct mon {
 	struct mon_fam fam[2];		/* guest, host */
 	const char *cur;		/* family of the event being printed */
 	long count, seen;
+	bool wall;			/* wall-clock timestamps */
 };
+
+/* The line's time: the wall clock's with -T (JSON "time"); else none here. */
+static void mon_wall(const struct mon *m)
+{
+	char t[48];
+
+	if (m->wall)
+		out_str("time", "[%s] ", util_wall_iso(t, sizeof(t)));
+}
 
 static void mon_vm(const struct nlattr *nest)
 {
@@ -53,8 +63,11 @@ static int mon_event(struct nlattr **tb, void *arg)
 	uint64_t t = tb[PVLOCK_A_TIME_NS] ? nla_get_u64(tb[PVLOCK_A_TIME_NS]) : 0;
 
 	out_open_object(NULL);
-	out_text("[%5llu.%06llu] ", (unsigned long long)(t / 1000000000ull),
-		 (unsigned long long)(t % 1000000000ull / 1000));
+	if (m->wall)
+		mon_wall(m);
+	else
+		out_text("[%5llu.%06llu] ", (unsigned long long)(t / 1000000000ull),
+			 (unsigned long long)(t % 1000000000ull / 1000));
 	out_str("family", "%s ", m->cur);
 	out_str("event", "%s", PVLOCK_NAME(pvlock_event_names,
 					   tb[PVLOCK_A_EVENT] ? nla_get_u32(tb[PVLOCK_A_EVENT]) : 0));
@@ -111,6 +124,7 @@ static int mon_family(const char *family, bool added, void *arg)
 			f->open = false;
 		}
 		out_open_object(NULL);
+		mon_wall(m);
 		out_str("family", "%s ", family);
 		out_str("event", "%s\n", added ? "module-loaded" : "module-unloaded");
 		out_close_object();
@@ -130,9 +144,11 @@ int ctl_monitor(int argc, char **argv)
 	unsigned int i;
 	int rc = 0, opened = 0;
 
-	if (args_monitor(argc, argv, &o, err, sizeof(err)))
-		return ctl_usage_error("%s", err);
+	rc = args_monitor(argc, argv, &o, err, sizeof(err));
+	if (rc)
+		return rc > 0 ? ctl_help(&args_monitor_cmd, NULL, 0) : ctl_usage_error("%s", err);
 	m.count = o.count;
+	m.wall = o.wall;
 	if (ctl_opts.families & CTL_GUEST)
 		m.fam[0].name = PVLOCK_GUEST_GENL_NAME;
 	if (ctl_opts.families & CTL_HOST)
@@ -140,7 +156,7 @@ int ctl_monitor(int argc, char **argv)
 	/* the controller first, so that a module loaded meanwhile is not missed */
 	rc = nlc_ctrl_open(&ctrl);
 	if (rc) {
-		fprintf(stderr, "pvlockctl: monitor: cannot watch the netlink controller: %s\n",
+		ctl_err("monitor: cannot watch the netlink controller: %s",
 			strerror(-rc));
 		return CTL_EXIT_FAIL;
 	}
@@ -158,13 +174,13 @@ int ctl_monitor(int argc, char **argv)
 		if (rc)
 			ctl_family_error(m.fam[i].name, rc);
 		else
-			fprintf(stderr, "pvlockctl: neither pvlock_guest nor pvlock_host is loaded "
-				"(netlink families not found)\n");
+			ctl_err("neither pvlock_guest nor pvlock_host is loaded "
+				"(netlink families not found)");
 		rc = CTL_EXIT_FAIL;
 		goto out;
 	}
 	ctl_catch_signals();
-	deadline = o.timeout ? ctl_now_ns() + (uint64_t)(o.timeout * 1e9) : 0;
+	deadline = o.timeout ? util_now_ns() + (uint64_t)(o.timeout * 1e9) : 0;
 	while (!ctl_stop && !rc) {
 		struct pollfd pfd[3] = { { .fd = nlc_fd(&ctrl), .events = POLLIN } };
 		int nfd = 1, timeout = -1, n;
@@ -178,7 +194,7 @@ int ctl_monitor(int argc, char **argv)
 			pfd[nfd++].events = POLLIN;
 		}
 		if (deadline) {
-			uint64_t now = ctl_now_ns();
+			uint64_t now = util_now_ns();
 
 			if (now >= deadline)
 				break;
@@ -199,7 +215,7 @@ int ctl_monitor(int argc, char **argv)
 			rc = nlc_ctrl_events(&ctrl, mon_family, &m);
 	}
 	if (rc < 0)
-		fprintf(stderr, "pvlockctl: monitor: %s\n", strerror(-rc));
+		ctl_err("monitor: %s", strerror(-rc));
 	rc = rc < 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 out:
 	for (i = 0; i < 2; i++)

@@ -13,6 +13,7 @@
 #include <pvlock/params.h>
 
 #include "nlc.h"
+#include "util.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -73,6 +74,7 @@ static int nlc_errno(int nlerr)
 
 int nlc_open(struct nlc *c, const char *family)
 {
+	struct timeval tv = { NLC_TIMEOUT_MS / 1000, NLC_TIMEOUT_MS % 1000 * 1000 };
 	int one = 1, err;
 
 	memset(c, 0, sizeof(*c));
@@ -87,6 +89,8 @@ int nlc_open(struct nlc *c, const char *family)
 	}
 	/* extended acks carry the kernel's reason for a refusal */
 	setsockopt(nl_socket_get_fd(c->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	/* no read waits for ever: a stuck module must not hang pvlockd's loop */
+	setsockopt(nl_socket_get_fd(c->sk), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	c->family_id = genl_ctrl_resolve(c->sk, family);
 	if (c->family_id < 0) {
 		err = -ENOENT;
@@ -196,6 +200,7 @@ int nlc_request(struct nlc *c, struct nl_msg *msg, nlc_msg_cb cb, void *arg)
 {
 	struct nlc_req r = { .c = c, .cb = cb, .arg = arg };
 	struct nl_cb *nlcb;
+	uint64_t t0;
 	int err;
 
 	c->ext_msg[0] = '\0';
@@ -216,12 +221,18 @@ int nlc_request(struct nlc *c, struct nl_msg *msg, nlc_msg_cb cb, void *arg)
 		nl_cb_put(nlcb);
 		return nlc_errno(err);
 	}
+	t0 = util_now_ns();
 	while (!r.done && !r.err) {
-		err = nl_recvmsgs(c->sk, nlcb);
+		/* the number of messages read; none within the socket's timeout: give up */
+		err = nl_recvmsgs_report(c->sk, nlcb);
 		if (err < 0 && !r.err) {
-			r.err = nlc_errno(err);
+			r.err = err == -NLE_AGAIN ? -ETIMEDOUT : nlc_errno(err);
 			break;
 		}
+		if (err > 0)
+			t0 = util_now_ns();
+		else if (!r.done && !r.err && util_now_ns() - t0 >= NLC_TIMEOUT_MS * 1000000ull)
+			r.err = -ETIMEDOUT;
 	}
 	nl_cb_put(nlcb);
 	return r.err;
@@ -283,7 +294,8 @@ static int nlc_recv_with(struct nlc *c, nl_recvmsg_msg_cb_t fn, void *arg, int *
 	nl_cb_put(nlcb);
 	if (*ret)
 		return *ret;
-	return err < 0 && err != -NLE_INTR ? nlc_errno(err) : 0;
+	/* called when poll() said readable: a timeout here only means nothing came */
+	return err < 0 && err != -NLE_INTR && err != -NLE_AGAIN ? nlc_errno(err) : 0;
 }
 
 int nlc_events(struct nlc *c, nlc_msg_cb cb, void *arg)

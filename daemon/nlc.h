@@ -15,6 +15,9 @@
 
 #include <linux/pvlock.h>
 
+/* The longest a reply may take to start coming: then -ETIMEDOUT. */
+#define NLC_TIMEOUT_MS	5000
+
 struct nlc {
 	struct nl_sock *sk;
 	int family_id;
@@ -35,7 +38,10 @@ void nlc_close(struct nlc *c);
 /* Start a request message for @cmd; add attributes with libnl's nla_put_*. */
 struct nl_msg *nlc_msg(struct nlc *c, uint8_t cmd, bool dump);
 
-/* Send @msg (consumed), call @cb per reply, return 0 or a negative errno. */
+/*
+ * Send @msg (consumed), call @cb per reply, return 0 or a negative errno
+ * (-ETIMEDOUT when the module sends nothing for NLC_TIMEOUT_MS).
+ */
 int nlc_request(struct nlc *c, struct nl_msg *msg, nlc_msg_cb cb, void *arg);
 
 /* Join the "events" group and call @cb for each event until it returns non-zero. */

@@ -1,13 +1,113 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "obs.h"
 #include "proc.h"
+#include "util.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON	38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF		39
+#endif
+
+/* Is @cap in this process's effective set? */
+static bool obs_capable(int cap)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = { { 0 } };
+
+	if (syscall(SYS_capget, &h, d))
+		return false;
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+/*
+ * With the effective IDs and capabilities (AT_EACCESS): access() would drop
+ * the capabilities of a non-root user, such as the unit's CAP_DAC_READ_SEARCH.
+ */
+static bool obs_exists(const char *root, const char *path, int mode)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s%s", root, path);
+	return !faccessat(AT_FDCWD, p, mode, AT_EACCESS);
+}
+
+int obs_preflight(const char *root, bool privileged, char *err, size_t errlen, char *note,
+		  size_t notelen)
+{
+	static const char *const tracefs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	const char *t = NULL;
+	char p[256];
+	size_t i;
+
+	note[0] = '\0';
+	if (!privileged) {
+		snprintf(err, errlen, "loading the BPF observer needs CAP_BPF and CAP_PERFMON: run "
+			 "as root, or grant them (setcap cap_bpf,cap_perfmon,cap_dac_read_search+ep "
+			 "on the binary; pvlockd's systemd unit does)");
+		return -EPERM;
+	}
+	if (!obs_exists(root, "/sys/module/kvm", F_OK)) {
+		snprintf(err, errlen, "kvm is not loaded: there are no KVM events to observe "
+			 "(modprobe kvm_amd, or kvm_intel)");
+		return -ENOENT;
+	}
+	/* libbpf attaches tracepoints through the ids tracefs publishes */
+	for (i = 0; i < sizeof(tracefs) / sizeof(tracefs[0]) && !t; i++) {
+		snprintf(p, sizeof(p), "%s/events", tracefs[i]);
+		if (obs_exists(root, p, F_OK))
+			t = tracefs[i];
+	}
+	if (!t) {
+		snprintf(err, errlen, "tracefs is not mounted: the kvm tracepoints are reached "
+			 "through it (mount -t tracefs tracefs /sys/kernel/tracing)");
+		return -ENOENT;
+	}
+	snprintf(p, sizeof(p), "%s/events/kvm/kvm_exit/id", t);
+	if (!obs_exists(root, p, F_OK)) {
+		snprintf(p, sizeof(p), "%s/events", t);
+		if (!obs_exists(root, p, R_OK | X_OK))
+			snprintf(err, errlen, "cannot read %s: the tracepoint ids need root or "
+				 "CAP_DAC_READ_SEARCH", p);
+		else
+			snprintf(err, errlen, "no kvm tracepoints in %s/events/kvm (a kernel built "
+				 "without CONFIG_TRACEPOINTS, or a kvm module without them)", t);
+		return -ENOENT;
+	}
+	if (!obs_exists(root, p, R_OK)) {
+		snprintf(err, errlen, "cannot read %s: the tracepoint ids need root or "
+			 "CAP_DAC_READ_SEARCH", p);
+		return -EACCES;
+	}
+	/* CO-RE: the observer's field offsets come from the kernel's BTF */
+	if (!obs_exists(root, "/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(err, errlen, "no kernel BTF (/sys/kernel/btf/vmlinux): the observer is "
+			 "CO-RE and needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian's is)");
+		return -ENOENT;
+	}
+	if (!obs_exists(root, "/sys/kernel/btf/kvm", R_OK))
+		snprintf(note, notelen, "no BTF for kvm.ko (/sys/kernel/btf/kvm): on_spin and "
+			 "yield_to cannot be counted (fentry/fexit need it)");
+	return 0;
+}
+
+bool obs_privileged(void)
+{
+	return geteuid() == 0 || (obs_capable(CAP_BPF) && obs_capable(CAP_PERFMON));
+}
 
 #ifdef PVLOCK_NO_BPF
 
@@ -46,7 +146,8 @@ void obs_close(struct obs *o)
 #include "pvlock_obs.skel.h"
 
 #define OBS_SPIN_COUNTERS	((1ull << OBS_ON_SPIN) | (1ull << OBS_ON_SPIN_YIELDED) | \
-				 (1ull << OBS_YIELD_TO) | (1ull << OBS_YIELD_TO_OK))
+				 (1ull << OBS_YIELD_TO) | (1ull << OBS_YIELD_TO_OK) | \
+				 (1ull << OBS_YIELD_TO_FAILED))
 #define OBS_HC_COUNTERS		((1ull << OBS_HC_KICK_CPU) | (1ull << OBS_HC_SCHED_YIELD) | \
 				 (1ull << OBS_HC_PVLOCK) | (1ull << OBS_HC_OTHER))
 
@@ -124,8 +225,11 @@ static long obs_param(const char *mod, const char *name)
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
-	if (fgets(buf, sizeof(buf), f))
-		v = strtol(buf, NULL, 10);
+	if (fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		if (util_long(buf, 0, LONG_MAX, &v))
+			v = -1;
+	}
 	fclose(f);
 	return v;
 }
@@ -175,14 +279,15 @@ static bool obs_unprivileged(int rc)
 
 int obs_open(struct obs **out, char *err, size_t errlen)
 {
+	char first_log[sizeof(obs_log)], note[160];
 	struct obs *o;
 	int rc, first;
 
 	*out = NULL;
-	if (access("/sys/module/kvm", F_OK)) {
-		snprintf(err, errlen, "kvm is not loaded: there are no KVM events to observe");
-		return -ENOENT;
-	}
+	/* what loading needs, in order, each named with its fix: not libbpf's errno soup */
+	rc = obs_preflight("", obs_privileged(), err, errlen, note, sizeof(note));
+	if (rc)
+		return rc;
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return -ENOMEM;
@@ -195,29 +300,35 @@ int obs_open(struct obs **out, char *err, size_t errlen)
 	 */
 	o->avail = ~0ull;
 	first = rc = obs_load(o, true, true);
+	/* the first attempt asked for everything: its own log line explains its errno */
+	snprintf(first_log, sizeof(first_log), "%s", obs_log);
 	if (rc && !obs_unprivileged(rc)) {
 		o->avail &= ~OBS_SPIN_COUNTERS;
+		obs_log[0] = '\0';
 		rc = obs_load(o, false, true);
 		if (!rc)
 			obs_note(o, "on_spin, yield_to: not counted: fentry/fexit on kvm_vcpu_on_spin "
-				 "and kvm_vcpu_yield_to cannot attach on this kernel (%s)",
-				 strerror(-first));
+				 "and kvm_vcpu_yield_to cannot attach on this kernel (%s%s%s)",
+				 note[0] ? note : strerror(-first), note[0] ? "" : ": ",
+				 note[0] ? "" : obs_last_line(first_log));
 	}
 	if (rc && !obs_unprivileged(rc)) {
 		o->avail &= ~OBS_HC_COUNTERS;
+		obs_log[0] = '\0';
 		rc = obs_load(o, false, false);
 		if (!rc)
 			obs_note(o, "hc_*: not counted: the kvm:kvm_hypercall event cannot attach");
 	}
 	libbpf_set_print(NULL);
 	if (rc) {
-		/* the first attempt's error says most: it asked for everything */
 		if (obs_unprivileged(first))
-			snprintf(err, errlen, "loading the BPF observer needs CAP_BPF and CAP_PERFMON "
-				 "(or root)");
+			snprintf(err, errlen, "loading the BPF observer was refused (%s): it needs "
+				 "CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH, or root",
+				 strerror(-first));
 		else
-			snprintf(err, errlen, "cannot load the BPF observer: %s%s%s", strerror(-first),
-				 obs_log[0] ? "; libbpf said: " : "", obs_last_line(obs_log));
+			snprintf(err, errlen, "cannot load the BPF observer: %s%s%s (PVLOCK_BPF_DEBUG=1 "
+				 "shows libbpf's whole log)", strerror(-first),
+				 first_log[0] ? "; libbpf said: " : "", obs_last_line(first_log));
 		free(o);
 		return obs_unprivileged(first) ? -EPERM : first;
 	}

@@ -20,10 +20,22 @@ struct obs;
 bool obs_built(void);
 
 /*
- * Load and attach. 0; -ENOENT when kvm is not loaded (no events to
- * watch); -EOPNOTSUPP when built without BPF; -EPERM without the
- * privileges (CAP_BPF and CAP_PERFMON, or root); another negative errno.
- * @err says why in words.
+ * What loading needs, checked in order under @root ("" for the running
+ * system; the tests give a fake tree): @privileged (CAP_BPF and
+ * CAP_PERFMON, or root), kvm loaded, tracefs mounted, the kvm tracepoints
+ * there and readable, the kernel's BTF. 0, or a negative errno and @err
+ * naming the first thing missing and the command that fixes it. @note
+ * gets what only costs some counters (no BTF for kvm.ko), else "".
+ */
+int obs_preflight(const char *root, bool privileged, char *err, size_t errlen, char *note,
+		  size_t notelen);
+/* Root, or CAP_BPF and CAP_PERFMON in the effective set. */
+bool obs_privileged(void);
+
+/*
+ * Load and attach, after obs_preflight(). 0; -ENOENT when something it
+ * needs is missing; -EOPNOTSUPP when built without BPF; -EPERM without the
+ * privileges; another negative errno. @err says why in words.
  */
 int obs_open(struct obs **o, char *err, size_t errlen);
 

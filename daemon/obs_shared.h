@@ -13,6 +13,7 @@ enum obs_counter {
 	OBS_EXIT_HLT,		/* ... HLT */
 	OBS_EXIT_PAUSE,		/* ... PAUSE (pause-loop exiting) */
 	OBS_EXIT_HYPERCALL,	/* ... VMCALL / VMMCALL */
+	OBS_EXIT_OTHER,		/* ... any other reason */
 	OBS_HC_KICK_CPU,	/* kvm:kvm_hypercall, KVM_HC_KICK_CPU */
 	OBS_HC_SCHED_YIELD,	/* ... KVM_HC_SCHED_YIELD */
 	OBS_HC_PVLOCK,		/* ... pvlock's numbers (-ENOSYS without pvlock_host) */
@@ -21,6 +22,7 @@ enum obs_counter {
 	OBS_ON_SPIN_YIELDED,	/* ... that yielded to another vCPU */
 	OBS_YIELD_TO,		/* kvm_vcpu_yield_to calls, from on_spin or the yield hypercall */
 	OBS_YIELD_TO_OK,	/* ... that did yield */
+	OBS_YIELD_TO_FAILED,	/* ... that did not */
 	OBS_NR
 };
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -26,6 +28,29 @@ void out_init(FILE *f, bool json, bool pretty)
 bool out_is_json(void)
 {
 	return out_json;
+}
+
+FILE *out_stream(void)
+{
+	return out_f;
+}
+
+const char *out_fmt_double(double v, char *buf, size_t len)
+{
+	char *p;
+
+	/* six decimals at most, trailing zeros off: 0.2 rather than 0.20044029799999999 */
+	if (!isfinite(v) || v == 0 || (fabs(v) >= 1e-4 && fabs(v) < 1e15)) {
+		snprintf(buf, len, "%.6f", isfinite(v) ? v : 0);
+		p = buf + strlen(buf) - 1;
+		while (p > buf && *p == '0')
+			*p-- = '\0';
+		if (*p == '.')
+			*p = '\0';
+	} else {
+		snprintf(buf, len, "%.6g", v);
+	}
+	return buf;
 }
 
 static void out_add(const char *key, json_object *o)
@@ -120,8 +145,10 @@ void out_s64(const char *key, const char *fmt, int64_t v)
 
 void out_double(const char *key, const char *fmt, double v)
 {
+	char buf[48];
+
 	if (out_json)
-		out_add(key, json_object_new_double(v));
+		out_add(key, json_object_new_double_s(v, out_fmt_double(v, buf, sizeof(buf))));
 	else if (fmt)
 		out_vtext(fmt, v);
 }

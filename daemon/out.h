@@ -14,6 +14,10 @@
 
 void out_init(FILE *f, bool json, bool pretty);
 bool out_is_json(void);
+/* The stream text and JSON go to. */
+FILE *out_stream(void);
+/* @v as JSON writes it: at most six decimals, no trailing zeros ("0.2", "1521164389.6"). */
+const char *out_fmt_double(double v, char *buf, size_t len);
 
 /* key NULL inside arrays or for the outermost container */
 void out_open_object(const char *key);

@@ -7,6 +7,7 @@
 #include <pvlock/names.h>
 
 #include "pparse.h"
+#include "util.h"
 
 static const char *const pp_target_names[] = {
 	[PP_GUEST] = "pvlock_guest",
@@ -61,43 +62,6 @@ const char *pp_range(const struct pvlock_param_spec *s, enum pp_target t, char *
 	return buf;
 }
 
-/* Strict decimal u32: digits only, no sign, no trailing text, no overflow. */
-static int pp_u32(const char *text, uint32_t *v)
-{
-	unsigned long long x;
-	char *end;
-
-	if (!text[0] || text[0] < '0' || text[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	x = strtoull(text, &end, 10);
-	if (*end)
-		return -EINVAL;
-	if (errno == ERANGE || x > UINT32_MAX)
-		return -ERANGE;
-	*v = (uint32_t)x;
-	return 0;
-}
-
-static int pp_bool(const char *text, uint32_t *v)
-{
-	static const char *const yes[] = { "yes", "on", "true", "1" };
-	static const char *const no[] = { "no", "off", "false", "0" };
-	size_t i;
-
-	for (i = 0; i < PVLOCK_ARRAY_SIZE(yes); i++) {
-		if (!strcmp(text, yes[i])) {
-			*v = 1;
-			return 0;
-		}
-		if (!strcmp(text, no[i])) {
-			*v = 0;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 static int pp_pins(const char *text, uint32_t *v)
 {
 	char buf[64], *tok, *save;
@@ -140,9 +104,15 @@ int pp_parse_value(const struct pvlock_param_spec *s, enum pp_target t, const ch
 	} else if (s->attr == PVLOCK_P_PINNED) {
 		rc = pp_pins(text, v);
 	} else if (s->type == PVLOCK_PT_BOOL) {
-		rc = pp_bool(text, v);
+		bool b = false;
+
+		rc = util_bool(text, &b);
+		*v = b;
 	} else {
-		rc = pp_u32(text, v);
+		long l = 0;
+
+		rc = util_long(text, 0, UINT32_MAX, &l);
+		*v = (uint32_t)l;
 		if (!rc && pvlock_param_check(pp_family(t), s->attr, *v, t == PP_HOST_VM) == -2)
 			rc = -ERANGE;
 	}

@@ -8,7 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pvlock/vmname.h>
+
 #include "proc.h"
+#include "util.h"
 
 static ssize_t proc_read(const char *path, char *buf, size_t len)
 {
@@ -24,33 +27,6 @@ static ssize_t proc_read(const char *path, char *buf, size_t len)
 	return got;
 }
 
-int proc_name_from_cmdline(const char *buf, size_t len, char *out, size_t outlen)
-{
-	const char *p = buf, *end = buf + len;
-
-	while (p < end) {
-		const char *arg = p;
-		size_t l = strnlen(p, end - p);
-
-		p += l + 1;
-		if ((strcmp(arg, "-name") && strcmp(arg, "--name")) || p >= end)
-			continue;
-		/* "-name NAME" or "-name guest=NAME,debug-threads=on" */
-		arg = p;
-		l = strnlen(arg, end - arg);
-		if (!strncmp(arg, "guest=", 6)) {
-			arg += 6;
-			l -= 6;
-		}
-		l = strcspn(arg, ",") < l ? strcspn(arg, ",") : l;
-		if (!l)
-			return -ENOENT;
-		snprintf(out, outlen, "%.*s", (int)l, arg);
-		return 0;
-	}
-	return -ENOENT;
-}
-
 void proc_vm_name(const char *proc, uint32_t pid, char *out, size_t outlen)
 {
 	char path[PATH_MAX], buf[4096];
@@ -58,7 +34,7 @@ void proc_vm_name(const char *proc, uint32_t pid, char *out, size_t outlen)
 
 	snprintf(path, sizeof(path), "%s/%u/cmdline", proc, pid);
 	n = proc_read(path, buf, sizeof(buf));
-	if (n <= 0 || proc_name_from_cmdline(buf, n, out, outlen))
+	if (n <= 0 || !pvlock_vmname_parse(buf, (size_t)n, out, outlen))
 		snprintf(out, outlen, "pid-%u", pid);
 }
 
@@ -77,7 +53,9 @@ static bool proc_is_vmm(const char *proc, const char *pid)
 		char fd[PATH_MAX + 512];
 		ssize_t n;
 
-		if (!proc_is_number(d->d_name))
+		long fdn;
+
+		if (util_long(d->d_name, 0, INT32_MAX, &fdn))
 			continue;
 		snprintf(fd, sizeof(fd), "%s/%s", path, d->d_name);
 		n = readlink(fd, link, sizeof(link) - 1);
@@ -95,12 +73,13 @@ size_t proc_find_vmms(const char *proc, uint32_t *pids, size_t max)
 	struct dirent *d;
 	size_t n = 0;
 	DIR *dir = opendir(proc);
+	long pid;
 
 	if (!dir)
 		return 0;
 	while (n < max && (d = readdir(dir)))
-		if (proc_is_number(d->d_name) && proc_is_vmm(proc, d->d_name))
-			pids[n++] = (uint32_t)strtoul(d->d_name, NULL, 10);
+		if (!util_long(d->d_name, 1, UINT32_MAX, &pid) && proc_is_vmm(proc, d->d_name))
+			pids[n++] = (uint32_t)pid;
 	closedir(dir);
 	return n;
 }
@@ -120,17 +99,11 @@ struct proc_acc {
 
 static int proc_acc_add(struct proc_acc *a, uint32_t tid, uint64_t busy)
 {
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 64;
-		struct proc_tid *t = realloc(a->t, cap * sizeof(*t));
-
-		if (!t)
-			return -ENOMEM;
-		a->t = t;
-		a->cap = cap;
-	}
+	if (UTIL_GROW(a->t, a->cap, a->n + 1))
+		return -ENOMEM;
 	a->t[a->n].tid = tid;
 	a->t[a->n].busy_ns = busy;
+	a->t[a->n].vcpu = false;
 	a->n++;
 	return 0;
 }
@@ -141,7 +114,6 @@ static int proc_sample_vmm(const char *proc, uint32_t pid, struct proc_acc *a)
 	char path[PATH_MAX], f[PATH_MAX + 512], buf[128];
 	size_t first = a->n, named = 0, i, keep;
 	struct dirent *d;
-	bool *is_vcpu = NULL;
 	DIR *dir;
 	int err = 0;
 
@@ -149,40 +121,33 @@ static int proc_sample_vmm(const char *proc, uint32_t pid, struct proc_acc *a)
 	dir = opendir(path);
 	if (!dir)
 		return 0;	/* gone since it was listed */
-	while ((d = readdir(dir))) {
+	while (!err && (d = readdir(dir))) {
 		unsigned long long run, wait;
-		bool *nv;
+		long tid;
 
-		if (!proc_is_number(d->d_name))
+		if (util_long(d->d_name, 1, UINT32_MAX, &tid))
 			continue;
 		snprintf(f, sizeof(f), "%s/%s/schedstat", path, d->d_name);
 		if (proc_read(f, buf, sizeof(buf)) <= 0 ||
 		    sscanf(buf, "%llu %llu", &run, &wait) != 2)
 			continue;
-		err = proc_acc_add(a, (uint32_t)strtoul(d->d_name, NULL, 10), run + wait);
-		nv = err ? NULL : realloc(is_vcpu, (a->n - first) * sizeof(*nv));
-		if (!nv) {
-			err = -ENOMEM;
+		err = proc_acc_add(a, (uint32_t)tid, run + wait);
+		if (err)
 			break;
-		}
-		is_vcpu = nv;
 		snprintf(f, sizeof(f), "%s/%s/comm", path, d->d_name);
 		if (proc_read(f, buf, sizeof(buf)) > 0) {
 			buf[strcspn(buf, "\n")] = '\0';
-			is_vcpu[a->n - first - 1] = proc_is_vcpu_name(buf);
-		} else {
-			is_vcpu[a->n - first - 1] = false;
+			a->t[a->n - 1].vcpu = proc_is_vcpu_name(buf);
 		}
-		named += is_vcpu[a->n - first - 1];
+		named += a->t[a->n - 1].vcpu;
 	}
 	closedir(dir);
 	if (!err && named) {
 		for (i = first, keep = first; i < a->n; i++)
-			if (is_vcpu[i - first])
+			if (a->t[i].vcpu)
 				a->t[keep++] = a->t[i];
 		a->n = keep;
 	}
-	free(is_vcpu);
 	return err;
 }
 

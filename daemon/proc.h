@@ -12,24 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A non-empty string of decimal digits only (a pid directory, a VM id). */
-static inline bool proc_is_number(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
 /*
- * The VM name in a VMM's command line (NUL-separated @buf of @len bytes):
- * QEMU's "-name NAME" or "-name guest=NAME,...". 0 and @out set, or -ENOENT.
+ * The VM name of process @pid: its -name (include/pvlock/vmname.h, the
+ * parser pvlock_host uses), else "pid-N" (as pvlock_host names it).
  */
-int proc_name_from_cmdline(const char *buf, size_t len, char *out, size_t outlen);
-
-/* The VM name of process @pid: its -name, else "pid-N" (as pvlock_host names it). */
 void proc_vm_name(const char *proc, uint32_t pid, char *out, size_t outlen);
 
 /* Processes holding a KVM VM file descriptor: up to @max pids into @pids; the count. */
@@ -38,6 +24,7 @@ size_t proc_find_vmms(const char *proc, uint32_t *pids, size_t max);
 struct proc_tid {
 	uint32_t tid;
 	uint64_t busy_ns;		/* run + runqueue wait, from schedstat */
+	bool vcpu;			/* named as a vCPU thread */
 };
 
 /* Overcommit over the time between two calls, from the vCPU threads' schedstat. */

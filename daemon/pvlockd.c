@@ -11,12 +11,12 @@
  * once) and, if asked or by default, exports the BPF observer's counts of
  * KVM events instead. SIGHUP reloads the configuration (a bad file changes
  * nothing), SIGTERM/SIGINT stop it cleanly. It tells systemd when it is
- * ready (sd_notify).
+ * ready (sd_notify) and, under WatchdogSec=, that its loop still turns:
+ * every netlink read has a timeout (nlc.c), so a stuck module cannot hang it.
  *
- *   pvlockd [-c FILE] [--check-config] [-V] [-h]
+ *   pvlockd [-c FILE] [--check-config] [--list-metrics] [-V] [-h]
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -38,9 +38,11 @@
 #include "metrics.h"
 #include "nlc.h"
 #include "obs.h"
+#include "opt.h"
 #include "proc.h"
 #include "query.h"
 #include "tuner.h"
+#include "util.h"
 
 #define PVD_MAX_ACTIONS	1024
 
@@ -66,15 +68,8 @@ struct pvd {
 	struct tuner_action actions[PVD_MAX_ACTIONS];
 	uint64_t decisions[PVD_REASONS], writes_ok, writes_failed;
 	char textfile_written[PATH_MAX];
+	uint64_t watchdog_ns, watchdog_last;	/* WatchdogSec=, 0 without */
 };
-
-static uint64_t pvd_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static void pvd_print_errors(const struct pvd_conf_errors *e)
 {
@@ -94,8 +89,8 @@ static int pvd_read_conf(struct pvd *d, struct pvd_conf *out)
 
 	if (rc == -ENOENT && !d->conf_given) {
 		pvd_conf_default(out);
-		log_info("%s does not exist: using the defaults", d->conf_path);
-		return 0;
+		log_info("%s does not exist: using the built-in defaults", d->conf_path);
+		return 1;
 	}
 	if (rc == -EINVAL)
 		pvd_print_errors(&errs);
@@ -274,6 +269,7 @@ static void pvd_export(struct pvd *d, bool up, bool has_oc, uint32_t oc, const c
 		.has_overcommit = has_oc,
 		.overcommit_pct = oc,
 		.overcommit_source = oc_src,
+		.bpf_up = d->obs != NULL,
 		.bpf = d->obs ? &d->bpf : NULL,
 		.writes_ok = d->writes_ok,
 		.writes_failed = d->writes_failed,
@@ -305,7 +301,7 @@ static void pvd_export(struct pvd *d, bool up, bool has_oc, uint32_t oc, const c
 
 static void pvd_tick(struct pvd *d)
 {
-	uint64_t now = pvd_now();
+	uint64_t now = util_now_ns();
 	struct pv_host_status hs = { 0 };
 	uint32_t oc = 0, pids[1024];
 	const char *oc_src = "proc";
@@ -362,7 +358,7 @@ static void pvd_reload(struct pvd *d)
 	char err[256];
 
 	sd_notify(0, "RELOADING=1");
-	if (pvd_read_conf(d, &nc)) {
+	if (pvd_read_conf(d, &nc) < 0) {
 		log_err("reload refused: %s has problems; the running configuration stays",
 			d->conf_path);
 		sd_notify(0, "READY=1");
@@ -380,6 +376,15 @@ static void pvd_reload(struct pvd *d)
 				log_info("metrics on http://%s/metrics", nc.listen);
 		}
 	}
+	/* a textfile no longer configured would stay behind, frozen: remove it */
+	if (d->textfile_written[0] && strcmp(nc.textfile, d->textfile_written)) {
+		if (unlink(d->textfile_written) && errno != ENOENT)
+			log_warn("cannot remove the old textfile %s: %s", d->textfile_written,
+				 strerror(errno));
+		else
+			log_info("removed the old textfile %s", d->textfile_written);
+		d->textfile_written[0] = '\0';
+	}
 	d->conf = nc;
 	log_setup(d->conf.log_level);
 	pvd_arm_timer(d, true);
@@ -387,65 +392,93 @@ static void pvd_reload(struct pvd *d)
 	sd_notify(0, "READY=1");
 }
 
-static void usage(FILE *f)
+struct pvd_opts {
+	const char *config;
+	bool check, list, version;
+};
+
+#define O(f)	OPT_FIELD(struct pvd_opts, f)
+static const struct opt pvd_opt_table[] = {
+	{ "config", 'c', OPT_STR, O(config), .arg = "FILE",
+	  .help = "configuration, default " PVD_CONF_DEFAULT },
+	{ "check-config", 't', OPT_FLAG, O(check),
+	  .help = "check the configuration, print every problem with its line, exit" },
+	{ "list-metrics", 0, OPT_FLAG, O(list),
+	  .help = "print the metric families exported (Markdown) and exit" },
+	{ "version", 'V', OPT_FLAG, O(version), .help = "print the version and exit" },
+	OPT_END,
+};
+#undef O
+
+static const struct opt_cmd pvd_cmd = {
+	"", "",
+	"pvlock's runtime tuner and metrics exporter. Runs in the foreground (systemd\n"
+	"Type=notify); SIGHUP reloads the configuration, SIGTERM or SIGINT stop it.\n"
+	"See pvlockd(8).",
+	pvd_opt_table, 0, 0, false,
+};
+
+/* Ping systemd's watchdog from the loop itself: a stuck loop stops the pings. */
+static void pvd_watchdog(struct pvd *d, uint64_t now)
 {
-	fprintf(f,
-		"Usage: pvlockd [-c FILE] [--check-config] [-V] [-h]\n"
-		"  -c, --config FILE   configuration (default %s)\n"
-		"  -t, --check-config  check the configuration, print problems, exit\n"
-		"  -V, --version       print the version and exit\n"
-		"Runs in the foreground (systemd Type=notify). SIGHUP reloads the\n"
-		"configuration, SIGTERM or SIGINT stop it. See pvlockd(8).\n", PVD_CONF_DEFAULT);
+	if (d->watchdog_ns && now - d->watchdog_last >= d->watchdog_ns / 2) {
+		sd_notify(0, "WATCHDOG=1");
+		d->watchdog_last = now;
+	}
+}
+
+static int pvd_poll_timeout(const struct pvd *d)
+{
+	uint64_t now = util_now_ns(), due;
+
+	if (!d->watchdog_ns)
+		return -1;
+	due = d->watchdog_last + d->watchdog_ns / 2;
+	return due <= now ? 0 : (int)((due - now) / 1000000) + 1;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check-config", no_argument, NULL, 't' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static struct pvd d;
-	bool check = false, stop = false;
-	char err[256];
+	struct pvd_opts o = { .config = NULL };
+	char *words[OPT_MAX_WORDS], err[512];
+	bool stop = false;
+	uint64_t usec = 0;
 	sigset_t mask;
-	int c, rc = 0;
+	int n, rc = 0;
 
-	d.conf_path = PVD_CONF_DEFAULT;
-	while ((c = getopt_long(argc, argv, "c:tVh", lo, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			d.conf_path = optarg;
-			d.conf_given = true;
-			break;
-		case 't':
-			check = true;
-			break;
-		case 'V':
-			printf("pvlockd %s (ABI %d)\n", PVLOCK_VERSION, PVLOCK_ABI_VERSION);
+	rc = opt_parse(&pvd_cmd, argc - 1, argv + 1, &o, words, &n, err, sizeof(err));
+	if (rc) {
+		if (rc > 0) {
+			opt_help(stdout, "pvlockd", &pvd_cmd);
 			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
 		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "pvlockd: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
+		fprintf(stderr, "pvlockd: %s\nTry 'pvlockd --help'.\n", err + strspn(err, ": "));
 		return 2;
 	}
-	log_setup(PVD_LOG_INFO);
-	if (pvd_read_conf(&d, &d.conf))
-		return 1;
-	if (check) {
-		printf("%s: OK\n", d.conf_path);
+	if (o.version) {
+		printf("pvlockd %s (ABI %d)\n", PVLOCK_VERSION, PVLOCK_ABI_VERSION);
 		return 0;
 	}
+	if (o.list) {
+		metrics_doc(stdout);
+		return 0;
+	}
+	d.conf_path = o.config ? o.config : PVD_CONF_DEFAULT;
+	d.conf_given = o.config != NULL;
+	log_setup(PVD_LOG_INFO);
+	rc = pvd_read_conf(&d, &d.conf);
+	if (rc < 0)
+		return 1;
+	if (o.check) {
+		if (rc > 0)
+			printf("%s: not found: pvlockd would run with the built-in defaults "
+			       "(pvlockd(8), CONFIGURATION)\n", d.conf_path);
+		else
+			printf("%s: OK\n", d.conf_path);
+		return 0;
+	}
+	rc = 0;
 	log_setup(d.conf.log_level);
 
 	sigemptyset(&mask);
@@ -467,18 +500,24 @@ int main(int argc, char **argv)
 		}
 		log_info("metrics on http://%s/metrics", d.conf.listen);
 	}
+	if (sd_watchdog_enabled(0, &usec) > 0) {
+		d.watchdog_ns = usec * 1000;
+		log_info("systemd watchdog: %.1f s", (double)usec / 1e6);
+	}
 	tuner_init(&d.tuner);
 	log_info("version %s started (period %u ms, tuning %s)", PVLOCK_VERSION, d.conf.period_ms,
 		 d.conf.tune ? "on" : "off");
 	pvd_tick(&d);
 	pvd_arm_timer(&d, false);
 	sd_notify(0, "READY=1");
+	pvd_watchdog(&d, util_now_ns());
 
 	while (!stop) {
 		struct pollfd p[2] = { { .fd = d.sfd, .events = POLLIN },
 				       { .fd = d.tfd, .events = POLLIN } };
 
-		if (poll(p, 2, -1) < 0) {
+		n = poll(p, 2, pvd_poll_timeout(&d));
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
@@ -503,6 +542,7 @@ int main(int argc, char **argv)
 			if (read(d.tfd, &ticks, sizeof(ticks)) == sizeof(ticks))
 				pvd_tick(&d);
 		}
+		pvd_watchdog(&d, util_now_ns());
 	}
 	sd_notify(0, "STOPPING=1");
 	httpd_stop(d.httpd);

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proc.h"
 #include "nlc.h"
 #include "query.h"
+#include "util.h"
 
 static bool pv_is_host(const struct nlc *c)
 {
@@ -35,15 +35,8 @@ static int pv_vm_cb(struct nlattr **tb, void *arg)
 	if (!tb[PVLOCK_A_VM] || nla_parse_nested(v, PVLOCK_VM_MAX, tb[PVLOCK_A_VM], pol) < 0 ||
 	    !v[PVLOCK_VM_ID])
 		return -EPROTO;
-	if (vms->n == vms->cap) {
-		size_t cap = vms->cap ? vms->cap * 2 : 16;
-		struct pv_vm *n = realloc(vms->vm, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		vms->vm = n;
-		vms->cap = cap;
-	}
+	if (UTIL_GROW(vms->vm, vms->cap, vms->n + 1))
+		return -ENOMEM;
 	vm = &vms->vm[vms->n++];
 	memset(vm, 0, sizeof(*vm));
 	vm->id = nla_get_u32(v[PVLOCK_VM_ID]);
@@ -86,6 +79,7 @@ int pv_find_vm(const struct pv_vms *vms, const char *sel, const struct pv_vm **o
 {
 	const struct pv_vm *found = NULL;
 	size_t i;
+	long id;
 
 	for (i = 0; i < vms->n; i++) {
 		if (strcmp(vms->vm[i].name, sel))
@@ -94,9 +88,7 @@ int pv_find_vm(const struct pv_vms *vms, const char *sel, const struct pv_vm **o
 			return -EEXIST;
 		found = &vms->vm[i];
 	}
-	if (!found && proc_is_number(sel)) {
-		unsigned long id = strtoul(sel, NULL, 10);
-
+	if (!found && !util_long(sel, 0, UINT32_MAX, &id)) {
 		for (i = 0; i < vms->n; i++)
 			if (vms->vm[i].id == id)
 				found = &vms->vm[i];

@@ -27,6 +27,7 @@ struct stats_src {
 	struct obs *obs;
 	const struct stats_opts *o;
 	int64_t vm_id;			/* host: the VM asked for, or PV_NO_VM */
+	const char *vm;			/* the VM asked for: a name or id, or NULL */
 	struct pv_vms vms;		/* host: names and pids, refreshed per sample */
 	struct st_snap *snap;		/* being filled */
 	int err;
@@ -68,6 +69,7 @@ static int stats_host_cb(struct nlattr **tb, void *arg)
 	e = st_add(x->snap, name, id, vm ? (int64_t)vm->pid : -1, cpu);
 	if (!e)
 		return -ENOMEM;
+	e->ncpus = cpu >= 0 ? 1 : vm ? vm->nr_vcpus : 0;
 	nlc_parse_counters(tb[PVLOCK_A_STATS], e->v, __PVLOCK_HS_LAST);
 	return 0;
 }
@@ -86,21 +88,28 @@ static int stats_guest_cb(struct nlattr **tb, void *arg)
 	e = st_add(x->snap, name, -1, -1, cpu);
 	if (!e)
 		return -ENOMEM;
+	/* pvlockctl runs in this guest: its CPU count is the guest's */
+	e->ncpus = cpu >= 0 ? 1 : (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
 	nlc_parse_counters(tb[PVLOCK_A_STATS], e->v, __PVLOCK_GS_LAST);
 	return 0;
 }
 
-/* BPF rows of the VM the user named (by name or VMM pid). */
-static void stats_bpf_filter(struct st_snap *s, const char *vm)
+/* BPF rows of the VM the user named: by name, by VMM pid, or -p PID. */
+static void stats_bpf_filter(struct st_snap *s, const char *vm, long pid)
 {
-	size_t i, j, l = strlen(vm);
-	char pid[16];
+	size_t i, j, l = vm ? strlen(vm) : 0;
+	char p[24];
 
 	for (i = j = 0; i < s->n; i++) {
 		const char *n = s->e[i].name;
+		bool keep;
 
-		snprintf(pid, sizeof(pid), "%lld", (long long)s->e[i].pid);
-		if (!strcmp(pid, vm) || (!strncmp(n, vm, l) && (n[l] == '\0' || n[l] == '/')))
+		snprintf(p, sizeof(p), "%lld", (long long)s->e[i].pid);
+		if (pid)
+			keep = s->e[i].pid == pid;
+		else
+			keep = !strcmp(p, vm) || (!strncmp(n, vm, l) && (n[l] == '\0' || n[l] == '/'));
+		if (keep)
 			s->e[j++] = s->e[i];
 	}
 	s->n = j;
@@ -112,12 +121,12 @@ static int stats_take(struct stats_src *x, struct st_snap *s)
 	int err;
 
 	if (x->src == ST_BPF) {
-		err = obs_snapshot(x->obs, s, x->o->per_cpu, ctl_now_ns());
-		if (!err && x->o->vm)
-			stats_bpf_filter(s, x->o->vm);
+		err = obs_snapshot(x->obs, s, x->o->per_cpu, util_now_ns());
+		if (!err && (x->vm || x->o->pid))
+			stats_bpf_filter(s, x->vm, x->o->pid);
 		return err;
 	}
-	st_snap_init(s, x->src, ctl_now_ns());
+	st_snap_init(s, x->src, util_now_ns());
 	x->snap = s;
 	if (x->src == ST_GUEST) {
 		msg = nlc_msg(&x->c, PVLOCK_GUEST_CMD_GET_STATS, x->o->per_cpu);
@@ -146,15 +155,15 @@ static int stats_open_bpf(struct stats_src *x, bool fallback)
 	rc = obs_open(&x->obs, err, sizeof(err));
 	if (rc) {
 		if (fallback)
-			fprintf(stderr, "pvlockctl: neither pvlock_guest nor pvlock_host is loaded, "
-				"and the BPF observer cannot run: %s\n", err);
+			ctl_err("neither pvlock_guest nor pvlock_host is loaded, "
+				"and the BPF observer cannot run: %s", err);
 		else
-			fprintf(stderr, "pvlockctl: %s\n", err);
+			ctl_err("%s", err);
 		return rc;
 	}
 	if (fallback)
-		fprintf(stderr, "pvlockctl: pvlock_host is not loaded: these are the BPF "
-			"observer's counts of KVM events, not pvlock's\n");
+		ctl_err("pvlock_host is not loaded: these are the BPF "
+			"observer's counts of KVM events, not pvlock's");
 	x->src = ST_BPF;
 	return 0;
 }
@@ -167,6 +176,7 @@ static int stats_open(struct stats_src *x, const struct stats_opts *o)
 
 	memset(x, 0, sizeof(*x));
 	x->o = o;
+	x->vm = o->vm ? o->vm : o->guest;
 	x->vm_id = PV_NO_VM;
 	if (o->bpf)
 		return stats_open_bpf(x, false);
@@ -179,12 +189,12 @@ static int stats_open(struct stats_src *x, const struct stats_opts *o)
 		if (err != -ENOENT || fam == CTL_HOST) {
 			ctl_family_error(PVLOCK_HOST_GENL_NAME, err);
 			if (err == -ENOENT)
-				fprintf(stderr, "pvlockctl: 'stats --bpf' shows KVM's own events "
-					"without it\n");
+				ctl_err("'stats --bpf' shows KVM's own events "
+					"without it");
 			return err;
 		}
 	}
-	if (!o->vm) {
+	if (!x->vm && !o->pid) {
 		err = nlc_open(&x->c, PVLOCK_GUEST_GENL_NAME);
 		if (!err) {
 			x->src = ST_GUEST;
@@ -216,51 +226,84 @@ static void stats_sleep(double s)
 static int stats_fail(struct stats_src *x, int err)
 {
 	if (x->src == ST_BPF)
-		fprintf(stderr, "pvlockctl: stats: reading the BPF observer: %s\n", strerror(-err));
+		ctl_err("stats: reading the BPF observer: %s", strerror(-err));
 	else
 		ctl_request_error(&x->c, "stats", err);
 	return CTL_EXIT_FAIL;
+}
+
+/* The host's VM that -p PID names. */
+static int stats_find_pid(struct stats_src *x, long pid)
+{
+	size_t i;
+	int err = pv_get_vms(&x->c, &x->vms);
+
+	if (err) {
+		ctl_request_error(&x->c, "listing VMs", err);
+		return err;
+	}
+	for (i = 0; i < x->vms.n; i++) {
+		if (x->vms.vm[i].pid == (uint32_t)pid) {
+			x->vm_id = x->vms.vm[i].id;
+			return 0;
+		}
+	}
+	ctl_err("no VM with VMM pid %ld on this host (pvlockctl vm list shows them)", pid);
+	return -ENOENT;
 }
 
 int ctl_stats(int argc, char **argv)
 {
 	struct st_snap prev = { 0 }, cur = { 0 };
 	bool live, tty = isatty(STDOUT_FILENO);
+	char err[256], wall[48];
 	struct stats_opts o;
 	struct stats_src x;
+	struct tab *t = NULL;
 	struct st_view v;
-	char err[256];
 	uint64_t t0;
 	long n = 0;
 	int rc = CTL_EXIT_OK;
 
-	if (args_stats(argc, argv, &o, err, sizeof(err)))
-		return ctl_usage_error("%s", err);
-	if (o.vm && ctl_opts.families == CTL_GUEST)
-		return ctl_usage_error("%s", "stats: a VM is a host matter: drop -G or the VM");
-	if (o.log && ctl_opts.json)
-		return ctl_usage_error("%s", "stats: --log writes CSV: drop -j");
-	if (stats_open(&x, &o))
+	rc = args_stats(argc, argv, &o, err, sizeof(err));
+	if (rc)
+		return rc > 0 ? ctl_help(&args_stats_cmd, st_cols, ST_NCOLS) :
+				ctl_usage_error("%s", err);
+	if ((o.vm || o.guest || o.pid) && ctl_opts.families == CTL_GUEST)
+		rc = ctl_usage_error("stats: a VM is a host matter: drop -G or the VM");
+	else if (o.log && ctl_opts.json)
+		rc = ctl_usage_error("stats: --log writes CSV: drop -j");
+	else if (!o.log && !(t = ctl_tab(st_cols, ST_NCOLS)))
+		rc = CTL_EXIT_USAGE;
+	if (rc) {
+		args_stats_free(&o);
+		return rc;
+	}
+	if (stats_open(&x, &o)) {
+		args_stats_free(&o);
+		tab_free(t);
 		return CTL_EXIT_FAIL;
-	if (x.src == ST_HOST && o.vm) {
+	}
+	if (x.src == ST_HOST && (x.vm || o.pid)) {
 		struct pv_vm vm;
 
-		if (ctl_find_vm(&x.c, o.vm, &vm)) {
-			stats_close(&x);
-			return CTL_EXIT_FAIL;
+		if (o.pid ? stats_find_pid(&x, o.pid) : ctl_find_vm(&x.c, x.vm, &vm)) {
+			rc = CTL_EXIT_FAIL;
+			goto out;
 		}
-		x.vm_id = vm.id;
+		if (!o.pid)
+			x.vm_id = vm.id;
 	}
 	live = !o.once && !o.log && !ctl_opts.json && tty;
 	ctl_catch_signals();
-	t0 = ctl_now_ns();
+	t0 = util_now_ns();
 	rc = stats_take(&x, &prev);
 	if (rc) {
 		rc = stats_fail(&x, rc);
 		goto out;
 	}
 	if (o.log)
-		st_csv_header(stdout);
+		st_csv_header(stdout, o.wall);
 	while (!ctl_stop) {
 		stats_sleep(o.interval);
 		if (ctl_stop)
@@ -270,16 +313,19 @@ int ctl_stats(int argc, char **argv)
 			rc = stats_fail(&x, rc);
 			break;
 		}
-		if (st_view_build(&v, &cur, &prev, o.sort, o.all || ctl_opts.json)) {
+		if (st_view_build(&v, &cur, &prev, (enum st_sort)o.sort, o.all || ctl_opts.json,
+				  o.filter ? &o.re : NULL)) {
 			rc = CTL_EXIT_FAIL;
 			break;
 		}
+		if (o.wall)
+			util_wall_iso(wall, sizeof(wall));
 		if (o.log) {
-			st_csv_rows(stdout, &v, (double)(cur.time_ns - t0) / 1e9);
+			st_csv_rows(stdout, &v, (double)(cur.time_ns - t0) / 1e9, o.wall ? wall : NULL);
 		} else {
 			if (live)
 				out_text("\033[H\033[2J");
-			st_print(&v);
+			st_print(&v, t, o.wall ? wall : NULL);
 			if (!ctl_opts.json && !o.once)
 				out_text("\n");
 			out_flush();
@@ -293,5 +339,7 @@ out:
 	st_snap_free(&prev);
 	st_snap_free(&cur);
 	stats_close(&x);
+	tab_free(t);
+	args_stats_free(&o);
 	return rc;
 }

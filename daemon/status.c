@@ -9,6 +9,7 @@
 #include <pvlock/names.h>
 #include <pvlock/params.h>
 
+#include "args.h"
 #include "ctl.h"
 #include "nlc.h"
 #include "out.h"
@@ -142,10 +143,12 @@ int ctl_status(int argc, char **argv)
 {
 	unsigned int fam = ctl_opts.families;
 	bool both = fam == (CTL_GUEST | CTL_HOST);
-	int eg = -ENOENT, eh = -ENOENT;
+	int eg = -ENOENT, eh = -ENOENT, n, rc;
+	char *w[OPT_MAX_WORDS], err[256];
 
-	if (argc > 0 && strcmp(argv[0], "show"))
-		return ctl_usage_error("status takes no arguments, not '%s'", argv[0]);
+	rc = args_none(&args_status_cmd, argc, argv, w, &n, err, sizeof(err));
+	if (rc)
+		return rc > 0 ? ctl_help(&args_status_cmd, NULL, 0) : ctl_usage_error("%s", err);
 
 	out_open_object(NULL);
 	if (fam & CTL_GUEST)
@@ -158,7 +161,7 @@ int ctl_status(int argc, char **argv)
 
 	if (both) {
 		if (eg == -ENOENT && eh == -ENOENT) {
-			fprintf(stderr, "pvlockctl: neither pvlock_guest nor pvlock_host is loaded\n");
+			ctl_err("neither pvlock_guest nor pvlock_host is loaded");
 			return CTL_EXIT_FAIL;
 		}
 		return (eg && eg != -ENOENT) || (eh && eh != -ENOENT) ? CTL_EXIT_FAIL : CTL_EXIT_OK;

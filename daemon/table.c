@@ -8,6 +8,7 @@
 
 #include "out.h"
 #include "table.h"
+#include "util.h"
 
 static const char *const obs_names[] = {
 	[OBS_UNSPEC] = NULL,
@@ -15,6 +16,7 @@ static const char *const obs_names[] = {
 	[OBS_EXIT_HLT] = "hlt_exits",
 	[OBS_EXIT_PAUSE] = "pause_exits",
 	[OBS_EXIT_HYPERCALL] = "hypercall_exits",
+	[OBS_EXIT_OTHER] = "other_exits",
 	[OBS_HC_KICK_CPU] = "hc_kick_cpu",
 	[OBS_HC_SCHED_YIELD] = "hc_sched_yield",
 	[OBS_HC_PVLOCK] = "hc_pvlock",
@@ -23,14 +25,16 @@ static const char *const obs_names[] = {
 	[OBS_ON_SPIN_YIELDED] = "on_spin_yielded",
 	[OBS_YIELD_TO] = "yield_to",
 	[OBS_YIELD_TO_OK] = "yield_to_ok",
+	[OBS_YIELD_TO_FAILED] = "yield_to_failed",
 };
 _Static_assert(PVLOCK_ARRAY_SIZE(obs_names) == OBS_NR, "every observer counter needs a name");
 
 static const struct st_counters st_sources[] = {
 	[ST_GUEST] = { __PVLOCK_GS_LAST, pvlock_guest_stat_names,
-		       (1ull << PVLOCK_GS_THRESHOLD) | (1ull << PVLOCK_GS_WAIT_MAX_NS) },
-	[ST_HOST] = { __PVLOCK_HS_LAST, pvlock_host_stat_names, 0 },
-	[ST_BPF] = { OBS_NR, obs_names, 0 },
+		       (1ull << PVLOCK_GS_THRESHOLD) | (1ull << PVLOCK_GS_WAIT_MAX_NS),
+		       (1ull << PVLOCK_GS_WAIT_NS) | (1ull << PVLOCK_GS_WAIT_MAX_NS) },
+	[ST_HOST] = { __PVLOCK_HS_LAST, pvlock_host_stat_names, 0, 1ull << PVLOCK_HS_PREEMPTED_NS },
+	[ST_BPF] = { OBS_NR, obs_names, 0, 0 },
 };
 
 static const char *const st_source_names[] = {
@@ -87,15 +91,8 @@ struct st_entity *st_add(struct st_snap *s, const char *name, int64_t vm_id, int
 {
 	struct st_entity *e;
 
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-
-		e = realloc(s->e, cap * sizeof(*e));
-		if (!e)
-			return NULL;
-		s->e = e;
-		s->cap = cap;
-	}
+	if (UTIL_GROW(s->e, s->cap, s->n + 1))
+		return NULL;
 	e = &s->e[s->n++];
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "%s", name);
@@ -158,7 +155,7 @@ static int st_cmp(const void *pa, const void *pb)
 }
 
 int st_view_build(struct st_view *v, const struct st_snap *cur, const struct st_snap *prev,
-		  enum st_sort sort, bool all)
+		  enum st_sort sort, bool all, const regex_t *filter)
 {
 	const struct st_counters *sc = st_counters(cur->src);
 	size_t i, max = cur->n * sc->n;
@@ -182,6 +179,8 @@ int st_view_build(struct st_view *v, const struct st_snap *cur, const struct st_
 
 			if (!(e->avail & (1ull << k)) || (!all && !e->v[k]))
 				continue;
+			if (filter && regexec(filter, sc->names[k], 0, NULL, 0))
+				continue;
 			r->e = e;
 			r->idx = k;
 			r->total = e->v[k];
@@ -204,6 +203,24 @@ void st_view_free(struct st_view *v)
 	memset(v, 0, sizeof(*v));
 }
 
+const struct tab_col st_cols[ST_NCOLS] = {
+	[ST_COL_ENTITY] = { "entity", "ENTITY", TAB_STR, 0,
+			    "VM, VM/vCPU (host), total or CPU (guest)" },
+	[ST_COL_VM_ID] = { "vm_id", "VM_ID", TAB_S64, TAB_RIGHT | TAB_HIDDEN,
+			   "pvlock_host's VM id" },
+	[ST_COL_PID] = { "pid", "PID", TAB_S64, TAB_RIGHT | TAB_HIDDEN, "the VMM's process id" },
+	[ST_COL_CPU] = { "cpu", "CPU", TAB_S64, TAB_RIGHT | TAB_HIDDEN, "vCPU or CPU number" },
+	[ST_COL_COUNTER] = { "counter", "EVENT", TAB_STR, 0, "counter name" },
+	[ST_COL_TOTAL] = { "total", "TOTAL", TAB_U64, TAB_RIGHT,
+			   "since the module loaded (time counters: in seconds)" },
+	[ST_COL_RATE] = { "rate", "RATE/s", TAB_DOUBLE, TAB_RIGHT,
+			  "per second over the interval (time counters: seconds per second "
+			  "and the share of vCPU time)" },
+	[ST_COL_GAUGE] = { "gauge", "GAUGE", TAB_BOOL, TAB_HIDDEN,
+			   "a level (no rate), not a count" },
+	[ST_COL_UNIT] = { "unit", "UNIT", TAB_STR, TAB_HIDDEN, "ns for time counters" },
+};
+
 static const char *st_entity_label(enum st_source src, bool per_cpu)
 {
 	if (src == ST_GUEST)
@@ -211,24 +228,42 @@ static const char *st_entity_label(enum st_source src, bool per_cpu)
 	return per_cpu ? "VM/VCPU" : "VM";
 }
 
-void st_print(const struct st_view *v)
+const char *st_share_text(const struct st_entity *e, double ns_per_s, char *buf, size_t len)
+{
+	char d[24];
+
+	double pct = e->ncpus ? ns_per_s / 1e7 / e->ncpus : 0;
+
+	tab_dur(ns_per_s, d, sizeof(d));
+	if (!e->ncpus)
+		snprintf(buf, len, "%s", d);
+	else if (pct >= 10 || pct == 0)
+		snprintf(buf, len, "%s (%.0f%%)", d, pct);
+	else
+		snprintf(buf, len, "%s (%.2g%%)", d, pct);	/* 0.014%, 3.5% */
+	return buf;
+}
+
+void st_print(const struct st_view *v, struct tab *t, const char *wall)
 {
 	const struct st_snap *s = v->cur;
 	const struct st_counters *sc = st_counters(s->src);
-	bool per_cpu = false;
-	int w = 8;
-	char fmt[32];
+	char total[32], rate[48];
+	bool per_cpu = false, any_ns = false;
+	struct tab_col cols[ST_NCOLS];
 	size_t i;
 
-	for (i = 0; i < s->n; i++) {
-		int l = (int)strlen(s->e[i].name);
-
-		w = l > w ? l : w;
+	for (i = 0; i < s->n; i++)
 		per_cpu |= s->e[i].cpu >= 0;
-	}
+	for (i = 0; i < v->n; i++)
+		any_ns |= (sc->ns >> v->rows[i].idx) & 1;
+	memcpy(cols, st_cols, sizeof(cols));
+	cols[ST_COL_ENTITY].header = st_entity_label(s->src, per_cpu);
 	out_open_object(NULL);
 	out_str("source", "source: %s", st_source_name(s->src));
 	out_str("source_desc", ": %s\n", st_source_desc(s->src));
+	if (wall)
+		out_str("time", "time: %s\n", wall);
 	if (v->prev)
 		out_double("interval_s", "interval: %.2f s\n", v->interval_s);
 	else
@@ -237,31 +272,43 @@ void st_print(const struct st_view *v)
 	for (i = 0; i < s->nr_notes; i++)
 		out_str(NULL, "note: %s\n", s->notes[i]);
 	out_close_array();
-	out_text("\n%-*s  %-22s %16s %14s\n", w, st_entity_label(s->src, per_cpu), "EVENT", "TOTAL",
-		 "RATE/s");
-	out_open_array("rows");
+	if (any_ns)
+		out_text("note: *_ns counters are times: TOTAL in seconds, RATE/s as time per second "
+			 "(in brackets: the share of the row's vCPU time)\n");
+	out_text("\n");
+	tab_relabel(t, cols);
+	tab_begin(t, "rows");
 	for (i = 0; i < v->n; i++) {
 		const struct st_row *r = &v->rows[i];
+		bool ns = (sc->ns >> r->idx) & 1;
 
-		out_open_object(NULL);
-		snprintf(fmt, sizeof(fmt), "%%-%ds  ", w);
-		out_str("entity", fmt, r->e->name);
+		tab_row(t);
+		tab_str(t, ST_COL_ENTITY, r->e->name);
 		if (r->e->vm_id >= 0)
-			out_s64("vm_id", NULL, r->e->vm_id);
-		if (r->e->pid >= 0)
-			out_s64("pid", NULL, r->e->pid);
-		if (r->e->cpu >= 0)
-			out_s64("cpu", NULL, r->e->cpu);
-		out_str("counter", "%-22s ", sc->names[r->idx]);
-		out_u64("total", "%16llu ", r->total);
-		if (r->has_rate)
-			out_double("rate", "%14.1f\n", r->rate);
+			tab_s64(t, ST_COL_VM_ID, r->e->vm_id, NULL);
 		else
-			out_null("rate", "             -\n");
-		out_bool("gauge", NULL, sc->gauges & (1ull << r->idx));
-		out_close_object();
+			tab_absent(t, ST_COL_VM_ID, "-");
+		if (r->e->pid >= 0)
+			tab_s64(t, ST_COL_PID, r->e->pid, NULL);
+		else
+			tab_absent(t, ST_COL_PID, "-");
+		if (r->e->cpu >= 0)
+			tab_s64(t, ST_COL_CPU, r->e->cpu, NULL);
+		else
+			tab_absent(t, ST_COL_CPU, "-");
+		tab_str(t, ST_COL_COUNTER, sc->names[r->idx]);
+		tab_u64(t, ST_COL_TOTAL, r->total, ns ? tab_dur((double)r->total, total,
+								   sizeof(total)) : NULL);
+		if (r->has_rate)
+			tab_double(t, ST_COL_RATE, r->rate, ns ? st_share_text(r->e, r->rate, rate,
+									  sizeof(rate)) : NULL);
+		else
+			tab_null(t, ST_COL_RATE, "-");
+		tab_bool(t, ST_COL_GAUGE, (sc->gauges >> r->idx) & 1);
+		tab_str(t, ST_COL_UNIT, ns ? "ns" : "");
 	}
-	out_close_array();
+	tab_end(t);
+	tab_relabel(t, st_cols);
 	if (!v->n)
 		out_text("(no events%s)\n", s->n ? "" : ": nothing to show");
 	out_close_object();
@@ -290,12 +337,12 @@ static void st_csv_id(FILE *f, int64_t v)
 	fputc(',', f);
 }
 
-void st_csv_header(FILE *f)
+void st_csv_header(FILE *f, bool wall)
 {
-	fputs("time_s,source,entity,vm_id,pid,cpu,counter,total,rate\n", f);
+	fprintf(f, "%s,source,entity,vm_id,pid,cpu,counter,total,rate\n", wall ? "time" : "time_s");
 }
 
-void st_csv_rows(FILE *f, const struct st_view *v, double t_s)
+void st_csv_rows(FILE *f, const struct st_view *v, double t_s, const char *wall)
 {
 	const struct st_counters *sc = st_counters(v->cur->src);
 	size_t i;
@@ -303,7 +350,10 @@ void st_csv_rows(FILE *f, const struct st_view *v, double t_s)
 	for (i = 0; i < v->n; i++) {
 		const struct st_row *r = &v->rows[i];
 
-		fprintf(f, "%.3f,%s,", t_s, st_source_name(v->cur->src));
+		if (wall)
+			fprintf(f, "%s,%s,", wall, st_source_name(v->cur->src));
+		else
+			fprintf(f, "%.3f,%s,", t_s, st_source_name(v->cur->src));
 		st_csv_str(f, r->e->name);
 		fputc(',', f);
 		st_csv_id(f, r->e->vm_id);

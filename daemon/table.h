@@ -9,6 +9,7 @@
 #ifndef PVLOCK_TABLE_H
 #define PVLOCK_TABLE_H
 
+#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 #include <linux/pvlock.h>
 
 #include "obs_shared.h"
+#include "tab.h"
 
 enum st_source {
 	ST_GUEST,		/* pvlock_guest's counters */
@@ -32,6 +34,7 @@ _Static_assert(__PVLOCK_GS_LAST <= ST_MAX_COUNTERS && __PVLOCK_HS_LAST <= ST_MAX
 struct st_entity {
 	char name[PVLOCK_NAME_MAX + 16];	/* "total", "cpu3", "web1", "web1/vcpu2" */
 	int64_t vm_id, pid, cpu;		/* -1 where they do not apply */
+	unsigned int ncpus;			/* vCPUs or CPUs it stands for, 0: unknown */
 	uint64_t v[ST_MAX_COUNTERS];
 	uint64_t avail;				/* bit per counter the source could count */
 };
@@ -49,6 +52,7 @@ struct st_counters {
 	unsigned int n;				/* valid indexes 1..n-1 */
 	const char *const *names;
 	uint64_t gauges;			/* bit per index: a level, not a count */
+	uint64_t ns;				/* bit per index: nanoseconds */
 };
 
 const struct st_counters *st_counters(enum st_source src);
@@ -83,17 +87,36 @@ struct st_view {
 
 /*
  * Rows of @cur (rates against @prev, matched by entity identity), sorted by
- * @sort; zero totals left out unless @all. 0 or -ENOMEM.
+ * @sort; zero totals left out unless @all; only counters whose name
+ * matches @filter if not NULL. 0 or -ENOMEM.
  */
 int st_view_build(struct st_view *v, const struct st_snap *cur, const struct st_snap *prev,
-		  enum st_sort sort, bool all);
+		  enum st_sort sort, bool all, const regex_t *filter);
 void st_view_free(struct st_view *v);
 
-/* The table (text) or JSON document of @v through out.c. */
-void st_print(const struct st_view *v);
+/* The columns of the stats table (pvlockctl -o). */
+enum {
+	ST_COL_ENTITY, ST_COL_VM_ID, ST_COL_PID, ST_COL_CPU, ST_COL_COUNTER, ST_COL_TOTAL,
+	ST_COL_RATE, ST_COL_GAUGE, ST_COL_UNIT, ST_NCOLS
+};
+extern const struct tab_col st_cols[ST_NCOLS];
 
-/* CSV: the header line, then one line per row, with the sample time. */
-void st_csv_header(FILE *f);
-void st_csv_rows(FILE *f, const struct st_view *v, double t_s);
+/*
+ * The table (text) or JSON document of @v through out.c and @t (made from
+ * st_cols). Text shows time counters in seconds and their rate as a share
+ * of the entity's vCPU time; JSON keeps the raw values. @wall: the sample's
+ * wall-clock time, or NULL.
+ */
+void st_print(const struct st_view *v, struct tab *t, const char *wall);
+
+/* A time counter's rate for people: time per second and the share of @e's vCPU time. */
+const char *st_share_text(const struct st_entity *e, double ns_per_s, char *buf, size_t len);
+
+/*
+ * CSV: the header line, then one line per row, with the sample time:
+ * seconds since the start, or with @wall the wall-clock time (ISO 8601).
+ */
+void st_csv_header(FILE *f, bool wall);
+void st_csv_rows(FILE *f, const struct st_view *v, double t_s, const char *wall);
 
 #endif

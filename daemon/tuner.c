@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tuner.h"
+#include "util.h"
 
 void tuner_init(struct tuner *t)
 {
@@ -52,15 +53,8 @@ static struct tuner_vm *tuner_add(struct tuner *t, uint32_t id)
 {
 	struct tuner_vm *v;
 
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-
-		v = realloc(t->vm, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		t->vm = v;
-		t->cap = cap;
-	}
+	if (UTIL_GROW(t->vm, t->cap, t->n + 1))
+		return NULL;
 	v = &t->vm[t->n++];
 	memset(v, 0, sizeof(*v));
 	v->id = id;

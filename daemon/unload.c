@@ -43,29 +43,29 @@ static bool unload_exists(const char *path)
 /* Disable the livepatch and wait for it to go; 0 or a negative errno. */
 static int unload_livepatch(double timeout, double *took)
 {
-	uint64_t t0 = ctl_now_ns(), limit = (uint64_t)(timeout * 1e9);
+	uint64_t t0 = util_now_ns(), limit = (uint64_t)(timeout * 1e9);
 	bool signalled = false;
 	int err;
 
 	err = unload_write(LP_DIR "/enabled", "0");
 	if (err == -EACCES || err == -EPERM) {
-		fprintf(stderr, "pvlockctl: unload: permission denied: disabling the pvlock_guest "
-			"livepatch needs root\n");
+		ctl_err("unload: permission denied: disabling the pvlock_guest "
+			"livepatch needs root");
 		return -EPERM;
 	}
 	/* EINVAL: already disabled, the transition is under way */
 	if (err && err != -EINVAL && err != -ENOENT) {
-		fprintf(stderr, "pvlockctl: unload: disabling the livepatch: %s\n", strerror(-err));
+		ctl_err("unload: disabling the livepatch: %s", strerror(-err));
 		return err;
 	}
 	while (unload_exists(LP_DIR)) {
-		uint64_t dt = ctl_now_ns() - t0;
+		uint64_t dt = util_now_ns() - t0;
 		struct timespec ts = { 0, 50 * 1000000 };
 
 		if (dt > limit) {
-			fprintf(stderr, "pvlockctl: unload: the livepatch transition did not finish in "
+			ctl_err("unload: the livepatch transition did not finish in "
 				"%.1f s; some task is still inside the patched code (the kernel log "
-				"names it). It goes on in the background: run unload again later.\n",
+				"names it). It goes on in the background: run unload again later.",
 				timeout);
 			return -ETIMEDOUT;
 		}
@@ -76,7 +76,7 @@ static int unload_livepatch(double timeout, double *took)
 		}
 		nanosleep(&ts, NULL);
 	}
-	*took = (double)(ctl_now_ns() - t0) / 1e9;
+	*took = (double)(util_now_ns() - t0) / 1e9;
 	return 0;
 }
 
@@ -88,12 +88,13 @@ int ctl_unload(int argc, char **argv)
 	double took = 0;
 	char err[256], path[64];
 	bool patched;
+	int rc = args_unload(argc, argv, &o, err, sizeof(err));
 
-	if (args_unload(argc, argv, &o, err, sizeof(err)))
-		return ctl_usage_error("%s", err);
+	if (rc)
+		return rc > 0 ? ctl_help(&args_unload_cmd, NULL, 0) : ctl_usage_error("%s", err);
 	snprintf(path, sizeof(path), "/sys/module/%s", mod);
 	if (!unload_exists(path)) {
-		fprintf(stderr, "pvlockctl: unload: %s is not loaded\n", mod);
+		ctl_err("unload: %s is not loaded", mod);
 		return CTL_EXIT_FAIL;
 	}
 	patched = !host && unload_exists(LP_DIR);
@@ -103,15 +104,15 @@ int ctl_unload(int argc, char **argv)
 		int e = errno;
 
 		if (e == EPERM)
-			fprintf(stderr, "pvlockctl: unload: permission denied: removing %s needs "
-				"CAP_SYS_MODULE%s\n", mod,
+			ctl_err("unload: permission denied: removing %s needs "
+				"CAP_SYS_MODULE%s", mod,
 				patched ? " (its livepatch is disabled now; it stays loaded)" : "");
 		else if (e == EBUSY || e == EAGAIN || e == EWOULDBLOCK)
-			fprintf(stderr, "pvlockctl: unload: %s is in use%s\n", mod,
+			ctl_err("unload: %s is in use%s", mod,
 				!host && unload_exists(LP_DIR) ? " (its livepatch is still enabled)" :
 				"");
 		else
-			fprintf(stderr, "pvlockctl: unload: removing %s: %s\n", mod, strerror(e));
+			ctl_err("unload: removing %s: %s", mod, strerror(e));
 		return CTL_EXIT_FAIL;
 	}
 	out_open_object(NULL);

@@ -9,10 +9,48 @@
 
 #include <pvlock/names.h>
 
+#include "args.h"
 #include "ctl.h"
 #include "nlc.h"
 #include "out.h"
 #include "query.h"
+
+enum {
+	VL_ID, VL_NAME, VL_PID, VL_VCPUS, VL_REG, VL_THRESHOLD, VL_BUDGET, VL_PINNED, VL_YIELDS,
+	VL_BOOSTS_RX, VL_LHP, VL_DENIED, VL_PREEMPTED, VL_NCOLS
+};
+
+static const struct tab_col vm_cols[VL_NCOLS] = {
+	[VL_ID] = { "id", "ID", TAB_U64, TAB_RIGHT, "pvlock_host's VM id" },
+	[VL_NAME] = { "name", "NAME", TAB_STR, 0, "QEMU's -name, else pid-N" },
+	[VL_PID] = { "pid", "PID", TAB_U64, TAB_RIGHT, "the VMM's process id" },
+	[VL_VCPUS] = { "vcpus", "VCPUS", TAB_U64, TAB_RIGHT, "vCPUs" },
+	[VL_REG] = { "registered", "REG", TAB_U64, TAB_RIGHT,
+		     "vCPUs registered by pvlock_guest (0: a guest without it)" },
+	[VL_THRESHOLD] = { "threshold", "THRESHOLD", TAB_U64, TAB_RIGHT,
+			   "spin-threshold hint in force (0: none), set by pvlockd or by hand" },
+	[VL_BUDGET] = { "budget", "BUDGET", TAB_U64, TAB_RIGHT, "boosts per period" },
+	[VL_PINNED] = { "pinned", "PINNED", TAB_STR, 0, "values pvlockd leaves alone" },
+	[VL_YIELDS] = { "yields", "YIELDS", TAB_U64, TAB_RIGHT, "yield hypercalls" },
+	[VL_BOOSTS_RX] = { "boosts_received", "BOOSTS_RX", TAB_U64, TAB_RIGHT,
+			   "times its vCPUs were yielded to" },
+	[VL_LHP] = { "lhp", "LHP", TAB_U64, TAB_RIGHT,
+		     "lock-holder/waiter preemptions: vCPUs preempted inside a critical "
+		     "section or while waiting for a lock" },
+	[VL_DENIED] = { "budget_denied", "DENIED", TAB_U64, TAB_RIGHT,
+			"boosts refused by the budget" },
+	[VL_PREEMPTED] = { "preempted_ns", "PREEMPTED", TAB_U64, TAB_RIGHT | TAB_HIDDEN,
+			   "time its vCPUs spent preempted (text: seconds)" },
+};
+
+int ctl_vm_help(void)
+{
+	printf("Usage: %s vm { list | show VM | help }\n", ctl_prog);
+	printf("  list       %s\n  show VM    %s\n", args_vm_list_cmd.summary,
+	       args_vm_show_cmd.summary);
+	tab_help(stdout, vm_cols, VL_NCOLS);
+	return CTL_EXIT_OK;
+}
 
 static void vm_identity(const struct pv_vm *vm)
 {
@@ -30,56 +68,69 @@ static void vm_identity(const struct pv_vm *vm)
 static void vm_stats(const struct pv_vm *vm, bool text)
 {
 	unsigned int i;
-	char fmt[48];
+	char fmt[48], d[24];
 
 	out_open_object("stats");
 	for (i = 1; i < __PVLOCK_HS_LAST; i++) {
+		if (text && i == PVLOCK_HS_PREEMPTED_NS) {
+			/* a time: seconds for people, nanoseconds in JSON */
+			out_text("    %-20s %s\n", pvlock_host_stat_names[i],
+				 tab_dur((double)vm->stats[i], d, sizeof(d)));
+			out_u64(pvlock_host_stat_names[i], NULL, vm->stats[i]);
+			continue;
+		}
 		snprintf(fmt, sizeof(fmt), "    %-20s %%llu\n", pvlock_host_stat_names[i]);
 		out_u64(pvlock_host_stat_names[i], text ? fmt : NULL, vm->stats[i]);
 	}
 	out_close_object();
 }
 
-static int vm_list(struct nlc *c)
+static int vm_list(struct nlc *c, struct tab *t)
 {
 	struct pv_vms vms;
-	char pins[32];
+	char pins[32], d[24];
 	size_t i;
 	int err;
 
 	err = pv_get_vms(c, &vms);
 	if (err)
 		return ctl_request_error(c, "vm list", err);
-	out_open_array(NULL);
-	out_text("%4s %-16s %8s %5s %4s %9s %7s %-16s %10s %10s %8s %8s\n", "ID", "NAME", "PID",
-		 "VCPUS", "REG", "THRESHOLD", "BUDGET", "PINNED", "YIELDS", "BOOSTS_RX", "LHP",
-		 "DENIED");
+	tab_begin(t, NULL);
 	for (i = 0; i < vms.n; i++) {
 		const struct pv_vm *vm = &vms.vm[i];
 		const uint64_t *s = vm->stats;
 
-		out_open_object(NULL);
-		vm_identity(vm);
 		pp_format(pvlock_param_spec(PVLOCK_P_PINNED), vm->params.val[PVLOCK_P_PINNED], pins,
 			  sizeof(pins));
-		out_text("%4u %-16s %8u %5u %4u %9u %7u %-16s %10llu %10llu %8llu %8llu\n",
-			 vm->id, vm->name, vm->pid, vm->nr_vcpus, vm->nr_registered,
-			 vm->params.val[PVLOCK_P_SPIN_THRESHOLD], vm->params.val[PVLOCK_P_BUDGET], pins,
-			 (unsigned long long)s[PVLOCK_HS_YIELDS],
-			 (unsigned long long)s[PVLOCK_HS_BOOSTS_RECEIVED],
-			 (unsigned long long)(s[PVLOCK_HS_ECS_PREEMPTIONS] +
-					      s[PVLOCK_HS_WAITER_PREEMPTIONS]),
-			 (unsigned long long)s[PVLOCK_HS_BUDGET_DENIED]);
-		/* the table has the key values; JSON carries all of them */
-		if (out_is_json()) {
+		tab_row(t);
+		tab_u64(t, VL_ID, vm->id, NULL);
+		tab_str(t, VL_NAME, vm->name);
+		tab_u64(t, VL_PID, vm->pid, NULL);
+		tab_u64(t, VL_VCPUS, vm->nr_vcpus, NULL);
+		tab_u64(t, VL_REG, vm->nr_registered, NULL);
+		tab_u64(t, VL_THRESHOLD, vm->params.val[PVLOCK_P_SPIN_THRESHOLD], NULL);
+		tab_u64(t, VL_BUDGET, vm->params.val[PVLOCK_P_BUDGET], NULL);
+		tab_str(t, VL_PINNED, pins);
+		tab_u64(t, VL_YIELDS, s[PVLOCK_HS_YIELDS], NULL);
+		tab_u64(t, VL_BOOSTS_RX, s[PVLOCK_HS_BOOSTS_RECEIVED], NULL);
+		tab_u64(t, VL_LHP, s[PVLOCK_HS_ECS_PREEMPTIONS] + s[PVLOCK_HS_WAITER_PREEMPTIONS],
+			NULL);
+		tab_u64(t, VL_DENIED, s[PVLOCK_HS_BUDGET_DENIED], NULL);
+		tab_u64(t, VL_PREEMPTED, s[PVLOCK_HS_PREEMPTED_NS],
+			tab_dur((double)s[PVLOCK_HS_PREEMPTED_NS], d, sizeof(d)));
+		/* the table has the key values; JSON without -o carries all of them */
+		if (out_is_json() && !ctl_opts.columns) {
+			if (vm->has_abi) {
+				out_u64("abi", NULL, vm->abi);
+				out_u64("features", NULL, vm->features);
+			}
 			ctl_print_params(&vm->params, ~0u, CTL_PARAMS_STATUS);
 			vm_stats(vm, false);
 		}
-		out_close_object();
 	}
+	tab_end(t);
 	if (!vms.n)
 		out_text("(no VMs: none running, or none seen by pvlock_host yet)\n");
-	out_close_array();
 	pv_vms_free(&vms);
 	return CTL_EXIT_OK;
 }
@@ -115,22 +166,36 @@ static int vm_show(struct nlc *c, const char *sel)
 
 int ctl_vm(int argc, char **argv)
 {
+	static const struct { const char *name; const struct opt_cmd *c; } cmds[] = {
+		{ "list", &args_vm_list_cmd }, { "show", &args_vm_show_cmd }, { "help", NULL },
+	};
+	char *w[OPT_MAX_WORDS], err[256];
+	struct tab *t = NULL;
 	struct nlc c;
-	int rc;
+	int i, n, rc;
 
-	if (argc < 1 || !strcmp(argv[0], "help")) {
-		fprintf(argc < 1 ? stderr : stdout, "Usage: pvlockctl vm { list | show VM }\n");
-		return argc < 1 ? CTL_EXIT_USAGE : CTL_EXIT_OK;
+	if (argc < 1) {
+		ctl_vm_help();
+		return CTL_EXIT_USAGE;
 	}
-	if (strcmp(argv[0], "list") && strcmp(argv[0], "show"))
-		return ctl_usage_error("vm: unknown command '%s' (list, show)", argv[0]);
-	if (!strcmp(argv[0], "list") && argc != 1)
-		return ctl_usage_error("vm list: unexpected '%s'", argv[1]);
-	if (!strcmp(argv[0], "show") && argc != 2)
-		return ctl_usage_error("%s", "vm show: give one VM name or id");
-	if (ctl_open(&c, true))
+	i = ctl_match("vm command", cmds, PVLOCK_ARRAY_SIZE(cmds), sizeof(cmds[0]), argv[0]);
+	if (i < 0)
+		return CTL_EXIT_USAGE;
+	if (!cmds[i].c)
+		return ctl_vm_help();
+	rc = args_none(cmds[i].c, argc - 1, argv + 1, w, &n, err, sizeof(err));
+	if (rc)
+		return rc > 0 ? (cmds[i].c == &args_vm_list_cmd ?
+				 ctl_help(cmds[i].c, vm_cols, VL_NCOLS) : ctl_help(cmds[i].c, NULL, 0)) :
+				ctl_usage_error("%s", err);
+	if (cmds[i].c == &args_vm_list_cmd && !(t = ctl_tab(vm_cols, VL_NCOLS)))
+		return CTL_EXIT_USAGE;
+	if (ctl_open(&c, true)) {
+		tab_free(t);
 		return CTL_EXIT_FAIL;
-	rc = !strcmp(argv[0], "list") ? vm_list(&c) : vm_show(&c, argv[1]);
+	}
+	rc = t ? vm_list(&c, t) : vm_show(&c, w[0]);
 	nlc_close(&c);
+	tab_free(t);
 	return rc;
 }

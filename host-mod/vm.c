@@ -28,6 +28,7 @@
 #include <linux/uaccess.h>
 
 #include <pvlock/record.h>
+#include <pvlock/vmname.h>
 
 #include "compat.h"
 #include "pvlock_host.h"
@@ -94,17 +95,16 @@ void pvlock_vm_params(const struct pvlock_vm *vm, struct pvlock_host_params *out
 /* ---- VM identity ------------------------------------------------------- */
 
 /*
- * The VM's name, from the VMM's command line: QEMU's "-name NAME[,...]" or
- * libvirt's "-name guest=NAME,...". Else "pid-N".
+ * The VM's name, from the VMM's command line (QEMU's -name grammar,
+ * include/pvlock/vmname.h, shared with pvlockd). Else "pid-N".
  */
 static void pvlock_vm_name(struct pvlock_vm *vm, struct task_struct *vmm)
 {
 	struct mm_struct *mm = get_task_mm(vmm);
 	char name[PVLOCK_NAME_MAX];
 	unsigned long start, end;
-	char *buf, *a, *val = NULL;
+	char *buf;
 	int len;
-	size_t i;
 
 	snprintf(name, sizeof(name), "pid-%d", vm->pid);
 	if (!mm)
@@ -120,25 +120,8 @@ static void pvlock_vm_name(struct pvlock_vm *vm, struct task_struct *vmm)
 	if (!buf)
 		goto set;
 	len = access_process_vm(vmm, start, buf, min_t(unsigned long, end - start, PAGE_SIZE - 1), 0);
-	if (len <= 0)
-		goto out;
-	buf[len] = '\0';
-	for (a = buf; a < buf + len; a += strlen(a) + 1) {
-		if (!strcmp(a, "-name") || !strcmp(a, "--name")) {
-			val = a + strlen(a) + 1;
-			break;
-		}
-	}
-	if (!val || val >= buf + len || !*val)
-		goto out;
-	a = strstr(val, "guest=");
-	if (a)
-		val = a + strlen("guest=");
-	for (i = 0; i < sizeof(name) - 1 && val[i] && val[i] != ','; i++)
-		name[i] = isgraph(val[i]) ? val[i] : '_';
-	if (i)
-		name[i] = '\0';
-out:
+	if (len > 0)
+		pvlock_vmname_parse(buf, len, name, sizeof(name));
 	kfree(buf);
 set:
 	spin_lock(&vm->lock);

@@ -90,6 +90,8 @@ int obs_kvm_exit(struct trace_event_raw_kvm_exit *ctx)
 			obs_inc(v, OBS_EXIT_PAUSE);
 		else if (reason == OBS_SVM_EXIT_VMMCALL)
 			obs_inc(v, OBS_EXIT_HYPERCALL);
+		else
+			obs_inc(v, OBS_EXIT_OTHER);
 	} else if (isa == OBS_ISA_VMX) {
 		/* the basic exit reason is the low 16 bits */
 		reason &= 0xffff;
@@ -99,6 +101,10 @@ int obs_kvm_exit(struct trace_event_raw_kvm_exit *ctx)
 			obs_inc(v, OBS_EXIT_PAUSE);
 		else if (reason == OBS_VMX_EXIT_VMCALL)
 			obs_inc(v, OBS_EXIT_HYPERCALL);
+		else
+			obs_inc(v, OBS_EXIT_OTHER);
+	} else {
+		obs_inc(v, OBS_EXIT_OTHER);
 	}
 	return 0;
 }
@@ -158,6 +164,8 @@ int BPF_PROG(obs_yield_to_exit, struct kvm_vcpu *target, int ret)
 		obs_inc(v, OBS_YIELD_TO_OK);
 		if (v->in_on_spin)
 			v->in_on_spin = 2;
+	} else {
+		obs_inc(v, OBS_YIELD_TO_FAILED);
 	}
 	return 0;
 }

@@ -11,7 +11,7 @@ _pvlockctl_params()	# _pvlockctl_params COLUMN(2 guest, 3 host, 4 per VM) [read]
 
 _pvlockctl_vms()
 {
-	pvlockctl vm list 2>/dev/null | awk 'NR > 1 && $1 ~ /^[0-9]+$/ { print $2 }'
+	pvlockctl -o name vm list 2>/dev/null | tail -n +2
 }
 
 _pvlockctl()
@@ -23,6 +23,7 @@ _pvlockctl()
 		case ${words[i]} in
 		-G|--guest) fam=guest ;;
 		-H|--host) fam=host ;;
+		-o|--output) ((i++)) ;;
 		-*) ;;
 		*)
 			if [[ -z $obj ]]; then
@@ -36,7 +37,7 @@ _pvlockctl()
 
 	if [[ -z $obj ]]; then
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W '-j --json -p --pretty -G --guest -H --host -V --version -h --help' -- "$cur"))
+			COMPREPLY=($(compgen -W '-j --json -p --pretty -G --guest -H --host -o --output -V --version -h --help' -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W 'status vm stats locks get set reset monitor unload help' -- "$cur"))
 		fi
@@ -53,13 +54,14 @@ _pvlockctl()
 		;;
 	stats)
 		case $prev in
-		-d|--interval|-n|--count) return ;;
-		--sort) COMPREPLY=($(compgen -W 'rate total name' -- "$cur")); return ;;
+		-d|--interval|-n|--count|-f|--fields|-p|--pid) return ;;
+		-s|--sort) COMPREPLY=($(compgen -W 'rate total name' -- "$cur")); return ;;
+		-g|--guest) COMPREPLY=($(compgen -W "$(_pvlockctl_vms)" -- "$cur")); return ;;
 		esac
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W '--once --log -d --interval -n --count --per-cpu --per-vcpu --all --bpf --sort' -- "$cur"))
+			COMPREPLY=($(compgen -W '-1 --once -l --log -d --interval -n --count -c --per-vcpu --per-cpu -a --all -b --bpf -s --sort -f --fields -g --guest -p --pid -T --wallclock -h --help' -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W "$(_pvlockctl_vms)" -- "$cur"))
+			COMPREPLY=($(compgen -W "$(_pvlockctl_vms) help" -- "$cur"))
 		fi
 		;;
 	locks)
@@ -67,13 +69,13 @@ _pvlockctl()
 		;;
 	monitor)
 		[[ $prev == -n || $prev == --count || $prev == -t || $prev == --timeout ]] ||
-			COMPREPLY=($(compgen -W '-n --count -t --timeout' -- "$cur"))
+			COMPREPLY=($(compgen -W '-n --count -t --timeout -T --wallclock help' -- "$cur"))
 		;;
 	unload)
 		[[ $prev == -t || $prev == --timeout ]] || COMPREPLY=($(compgen -W '-t --timeout' -- "$cur"))
 		;;
 	help)
-		COMPREPLY=($(compgen -W 'params' -- "$cur"))
+		COMPREPLY=($(compgen -W 'params status vm stats locks get set reset monitor unload' -- "$cur"))
 		;;
 	get|set|reset)
 		local col=3

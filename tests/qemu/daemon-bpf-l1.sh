@@ -11,6 +11,9 @@
 #    connect, unload (lost, logged once), reload (back, logged once);
 #    pvlockctl's host commands; EPERM for nobody; the fuzzer as root and
 #    nobody; SIGHUP with a bad then a good file; SIGTERM.
+#  - The systemd unit's privileges (a non-root user with the unit's ambient
+#    capabilities, through setpriv) suffice for the observer and for
+#    netlink changes; without tracefs the observer says so and how to mount it.
 . /lib/pvtest.sh
 
 logcount() { grep -c -- "$1" /tmp/pvlockd.log; }
@@ -34,7 +37,8 @@ expect_out example-config-valid ': OK$' pvlockd --check-config -c /etc/pvlock/pv
 notify-listen /run/notify.sock 600 > /tmp/notify.log 2>&1 &
 npid=$!
 usleep 200000
-NOTIFY_SOCKET=/run/notify.sock pvlockd > /tmp/pvlockd.log 2>&1 &
+# as systemd starts it under WatchdogSec=2s: WATCHDOG=1 at least every second
+NOTIFY_SOCKET=/run/notify.sock WATCHDOG_USEC=2000000 pvlockd > /tmp/pvlockd.log 2>&1 &
 dpid=$!
 if wait_for 10 grep -q '^READY=1' /tmp/notify.log; then
 	pass pvlockd-ready "$(tr '\n' ' ' < /tmp/notify.log | head -c 200)"
@@ -129,17 +133,39 @@ else
 	fail bpf-csv "$(echo "$csv" | head -3 | tr '\n' '|')"
 fi
 expect_rc bpf-nobody 1 'needs CAP_BPF and CAP_PERFMON' nobody pvlockctl stats --bpf --once -d 0.2
+# what daemon/dist/pvlockd.service grants (DynamicUser + AmbientCapabilities) is enough
+CAPS=+net_admin,+bpf,+perfmon,+sys_ptrace,+dac_read_search
+unitlike() {	# as a non-root user with the unit's ambient capabilities (util-linux's setpriv, not busybox's)
+	/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=$CAPS --ambient-caps=$CAPS "$@"
+}
+expect_out bpf-unit-privileges '^a +exits +[0-9]+' unitlike pvlockctl stats --bpf --once -d 0.5
+# the preconditions, named: tracefs unmounted (and debugfs, where it appears too)
+umount /sys/kernel/tracing 2>/dev/null
+umount /sys/kernel/debug 2>/dev/null
+expect_rc bpf-no-tracefs 1 'tracefs is not mounted.*mount -t tracefs tracefs /sys/kernel/tracing' \
+	pvlockctl stats --bpf --once -d 0.2
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tracefs tracefs /sys/kernel/tracing
 
 # --- pvlockd's metrics without pvlock_host: the observer's counts -----------
 wget -q -O /tmp/metrics.txt http://127.0.0.1:9583/metrics
-out=$(promcheck -r pvlock_kvm_exits_total -r pvlock_kvm_hlt_exits_total -r pvlock_host_up /tmp/metrics.txt)
+out=$(promcheck -r pvlock_kvm_exits_total -r pvlock_kvm_hypercalls_total -r pvlock_host_up \
+	-r pvlockd_bpf_observer_up /tmp/metrics.txt)
 if [ $? -eq 0 ] && grep -q '^pvlock_host_up 0$' /tmp/metrics.txt &&
-	grep -Eq '^pvlock_kvm_exits_total\{vm="a",pid="[0-9]+"\} [1-9][0-9]*$' /tmp/metrics.txt; then
+	grep -q '^pvlockd_bpf_observer_up 1$' /tmp/metrics.txt &&
+	grep -Eq '^pvlock_kvm_exits_total\{vm="a",pid="[0-9]+",reason="hlt"\} [1-9][0-9]*$' /tmp/metrics.txt &&
+	grep -Eq '^pvlock_kvm_hypercalls_total\{vm="a",pid="[0-9]+",nr="pvlock"\} [1-9][0-9]*$' /tmp/metrics.txt; then
 	pass metrics-endpoint-bpf "$out"
 else
-	fail metrics-endpoint-bpf "$out $(grep -E 'kvm_exits|host_up' /tmp/metrics.txt | tr '\n' '|')"
+	fail metrics-endpoint-bpf "$out $(grep -E 'kvm_(exits|hypercalls)|_up ' /tmp/metrics.txt | tr '\n' '|')"
 fi
-grep -E '^pvlock_kvm_(exits|hlt_exits|hc_pvlock|hc_kick_cpu)_total' /tmp/metrics.txt | sed 's/^/PVLOCK-SHOW [L1 metrics] /'
+grep -E '^pvlock_kvm_(exits|hypercalls)_total' /tmp/metrics.txt | sed 's/^/PVLOCK-SHOW [L1 metrics] /'
+# the module's families and the observer's carry the same identity labels
+if grep -E '^pvlock_(vm|kvm)_' /tmp/metrics.txt | grep -vqE '^[a-z_]+\{vm="[^"]*",pid="[0-9]+"'; then
+	fail metrics-identity-labels "$(grep -E '^pvlock_(vm|kvm)_' /tmp/metrics.txt | grep -vE '\{vm="[^"]*",pid=' | head -2)"
+else
+	pass metrics-identity-labels "{vm, pid} on every per-VM sample"
+fi
 expect_out metrics-textfile 'promcheck: OK' promcheck -r pvlock_kvm_exits_total /run/pvlock/pvlock.prom
 expect_rc metrics-404 1 '' wget -q -O /dev/null http://127.0.0.1:9583/nothing
 [ "$(logcount 'not tuning until it is')" -eq 1 ] && pass pvlockd-missing-logged-once ||
@@ -170,12 +196,12 @@ if [ $? -eq 0 ] && grep -q '^pvlock_host_up 1$' /tmp/metrics.txt; then
 else
 	fail metrics-host-up "$out"
 fi
-expect_out host-vm-list '^ +ID +NAME +PID' pvlockctl vm list
+expect_out host-vm-list '^ *ID +NAME +PID' pvlockctl vm list
 expect_out host-vm-list-json '^\[' pvlockctl -j vm list
 expect_rc host-unknown-vm 1 "no VM 'nosuch' on this host" pvlockctl vm show nosuch
 expect_rc host-set-unknown-vm 1 "no VM 'nosuch'" pvlockctl set vm nosuch threshold 1024
 expect_out host-get '^budget +[0-9]+$' pvlockctl -H get budget
-check host-set-budget pvlockctl -H set budget 2000
+check host-set-budget unitlike pvlockctl -H set budget 2000
 expect_out host-set-reads-back '^budget +2000$' pvlockctl -H get budget
 expect_rc host-set-range 2 'period_ms 5 is out of range: allowed 10\.\.60000' pvlockctl -H set period_ms 5
 expect_rc host-set-zero-hint 0 '' pvlockctl -H set threshold 0
@@ -253,7 +279,8 @@ if grep -q 'pvlockd.conf:3: tune.min = .3.: out of range' /tmp/pvlockd.log && gr
 else
 	fail pvlockd-bad-reload-refused "$(tail -4 /tmp/pvlockd.log | tr '\n' '|')"
 fi
-sed 's/9583/9584/' /tmp/good.conf > /etc/pvlock/pvlockd.conf
+# a good file with another port and another textfile: the old file must go
+sed 's/9583/9584/; s|/run/pvlock/pvlock.prom|/run/pvlock/other.prom|' /tmp/good.conf > /etc/pvlock/pvlockd.conf
 kill -HUP $dpid
 sleep 2
 if grep -q 'configuration reloaded' /tmp/pvlockd.log && wget -q -O /tmp/m2.txt http://127.0.0.1:9584/metrics &&
@@ -262,10 +289,21 @@ if grep -q 'configuration reloaded' /tmp/pvlockd.log && wget -q -O /tmp/m2.txt h
 else
 	fail pvlockd-reload "$(tail -4 /tmp/pvlockd.log | tr '\n' '|') notify: $(tr '\n' ' ' < /tmp/notify.log | tail -c 200)"
 fi
+if [ ! -e /run/pvlock/pvlock.prom ] && [ -s /run/pvlock/other.prom ]; then
+	pass pvlockd-reload-textfile "old textfile removed, new one written"
+else
+	fail pvlockd-reload-textfile "$(ls -l /run/pvlock | tr '\n' '|')"
+fi
+n=$(grep -c '^WATCHDOG=1' /tmp/notify.log)
+if [ "$n" -ge 10 ] && grep -q 'systemd watchdog: 2.0 s' /tmp/pvlockd.log; then
+	pass pvlockd-watchdog "$n WATCHDOG=1 pings"
+else
+	fail pvlockd-watchdog "$n pings; $(grep -m1 watchdog /tmp/pvlockd.log)"
+fi
 kill -TERM $dpid
 wait $dpid
 rc=$?
-if [ $rc -eq 0 ] && grep -q 'stopping' /tmp/pvlockd.log && [ ! -e /run/pvlock/pvlock.prom ]; then
+if [ $rc -eq 0 ] && grep -q 'stopping' /tmp/pvlockd.log && [ ! -e /run/pvlock/other.prom ]; then
 	pass pvlockd-sigterm "rc=0, textfile removed"
 else
 	fail pvlockd-sigterm "rc=$rc $(tail -2 /tmp/pvlockd.log | tr '\n' '|') $(ls /run/pvlock)"

@@ -5,7 +5,10 @@
 # per CPU, CSV); locks; get/set with range errors that change nothing;
 # reset; monitor (lines, JSON lines, a module going away); an unprivileged
 # user refused with EPERM and changing nothing; the netlink fuzzer as root
-# and as nobody; unload through the livepatch.
+# and as nobody; unload through the livepatch. And the command line itself:
+# usage errors exit 2 before anything is sent (no module is loaded then, so
+# an exit 1 "not found" would mean it tried), help everywhere, unique-prefix
+# abbreviations, -o columns, human units, -j help params.
 . /lib/pvtest.sh
 
 q=pvlock-query
@@ -27,6 +30,24 @@ expect_rc missing-host 1 'pvlock_host netlink family not found \(is pvlock_host.
 	pvlockctl -H vm list
 expect_rc missing-unload 1 'pvlock_guest is not loaded' pvlockctl unload
 expect_rc usage-exit-2 2 'unknown option' pvlockctl -G stats --bogus
+
+# --- the command line, still without the module: checked before any netlink ---
+expect_rc usage-bad-value-nothing-sent 2 "mode: 'turbo' is not a valid value" pvlockctl -G set mode turbo
+expect_rc usage-bad-value-any-family 2 'threshold 8 is out of range' pvlockctl set threshold 8
+expect_rc usage-bad-name 2 "has no parameter 'bogus'" pvlockctl get bogus
+expect_rc usage-bad-column 2 "unknown column 'bogus'" pvlockctl -o bogus stats --once
+expect_rc usage-bad-regex 2 "stats: -f" pvlockctl stats -f '('
+expect_rc usage-ambiguous 2 "'st' is ambiguous: status, stats" pvlockctl st
+expect_rc usage-unknown-object 2 "unknown object 'frobnicate'" pvlockctl frobnicate
+expect_rc usage-short-name 2 '^pvlockctl: unknown object' /usr/bin/pvlockctl frobnicate
+expect_rc abbrev-reaches-module 1 'pvlock_guest netlink family not found' pvlockctl -G mon -t 1
+for obj in status vm stats locks get set reset monitor unload; do
+	expect_rc "help-$obj" 0 '^Usage: pvlockctl' pvlockctl $obj help
+done
+expect_rc help-topic 0 '^Usage: pvlockctl stats' pvlockctl help stats
+expect_out help-short-options '-1, --once.*' pvlockctl stats -h
+expect_out help-columns 'rate +per second' pvlockctl stats help
+expect_out help-params-json '^set$' sh -c 'pvlockctl -j help params | jq -r ".[] | select(.name == \"mode\") | .guest"'
 
 # --- load, and make some contention -----------------------------------------
 if ! insmod /pvlock/pvlock_guest.ko; then
@@ -51,13 +72,29 @@ if echo "$js" | jq -e '.source == "pvlock_guest" and .interval_s > 0.5 and
 else
 	fail stats-rate-under-load "$(echo "$js" | head -c 300)"
 fi
-out=$(pvlockctl -G stats --once -d 0.5 2>&1)
+out=$(pvlockctl -G stats --once -d 0.5 --all 2>&1)
 if echo "$out" | grep -q '^source: pvlock_guest: ' && echo "$out" | grep -Eq '^CPU +EVENT +TOTAL +RATE/s' &&
 	echo "$out" | grep -Eq '^total +slowpath +[0-9]+ +[0-9.]+$'; then
 	pass stats-table
 else
 	fail stats-table "$(echo "$out" | head -8 | tr '\n' '|')"
 fi
+# times for people: wait_ns in seconds (or ms, us), its rate as a share of CPU time
+if echo "$out" | grep -Eq '^total +wait_ns +[0-9.]+ (ns|us|ms|s) +([0-9.]+ (ns|us|ms|s) \([0-9.e-]+%\)|-)$'; then
+	pass stats-human-units "$(echo "$out" | grep -E '^total +wait_ns' | tr -s ' ')"
+else
+	fail stats-human-units "$(echo "$out" | grep -E 'wait_ns' | tr '\n' '|')"
+fi
+# kvm_stat's -f; -o picks columns; -T stamps the wall clock
+fo=$(pvlockctl -G -o counter,total stats -1 -d 0.2 -a -f '^(slowpath|halts)$' 2>&1)
+if [ "$(echo "$fo" | grep -cE '^(slowpath|halts) +[0-9]+$')" -eq 2 ] &&
+	! echo "$fo" | grep -Eq '^(total|yields|wait_ns)'; then
+	pass stats-filter-columns "$(echo "$fo" | tail -2 | tr -s ' ' | tr '\n' '|')"
+else
+	fail stats-filter-columns "$(echo "$fo" | tail -4 | tr '\n' '|')"
+fi
+expect_out stats-wallclock-csv '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.]+[+-][0-9]{2}:[0-9]{2},pvlock_guest,total,' \
+	pvlockctl -G stats --log -T -d 0.2 -n 1 -f slowpath
 echo "$out" | sed 's/^/PVLOCK-SHOW [guest stats --once] /' | head -20
 locks_during=$($q guest-locks)
 check lt-stop rmmod locktorture
@@ -109,7 +146,8 @@ expect_rc stats-vm-in-guest 2 'host matter' pvlockctl -G stats web1
 
 # --- locks -----------------------------------------------------------------
 out=$(pvlockctl locks)
-if echo "$out" | head -1 | grep -Eq '^LOCK +ADDRESS +CONTENDED' && [ "$(echo "$out" | wc -l)" -ge 2 ]; then
+if echo "$out" | head -1 | grep -Eq '^LOCK +ADDRESS +CONTENDED' && [ "$(echo "$out" | wc -l)" -ge 2 ] &&
+	echo "$out" | sed -n 2p | grep -Eq ' [0-9.]+ (ns|us|ms|s) +[0-9.]+ (ns|us|ms|s) +[0-9.]+ (ns|us|ms|s)$'; then
 	pass locks-table "$(echo "$out" | sed -n 2p | tr -s ' ')"
 else
 	fail locks-table "$(echo "$out" | head -3 | tr '\n' '|')"
@@ -184,16 +222,21 @@ if [ $mrc -eq 0 ] && [ "$(wc -l < /tmp/mon.json)" -eq 2 ] &&
 else
 	fail monitor-json-lines "rc=$mrc $(head -c 300 /tmp/mon.json)"
 fi
-pvlockctl -G monitor -n 1 -t 20 > /tmp/mon.txt 2>&1 &
-mpid=$!
-usleep 500000
-pvlockctl -G set threshold 3000
-wait $mpid
-if grep -Eq '^\[ *[0-9]+\.[0-9]{6}\] pvlock_guest params .*threshold=3000' /tmp/mon.txt; then
-	pass monitor-text "$(head -1 /tmp/mon.txt)"
-else
-	fail monitor-text "$(head -c 300 /tmp/mon.txt)"
-fi
+# mon_line NAME THRESHOLD STAMP [OPTION]: one monitor line, its stamp matching STAMP
+mon_line() {
+	pvlockctl -G monitor $4 -n 1 -t 20 > /tmp/mon.txt 2>&1 &
+	mpid=$!
+	usleep 500000
+	pvlockctl -G set threshold "$2"
+	wait $mpid
+	if grep -Eq "^\\[$3\\] pvlock_guest params .*threshold=$2" /tmp/mon.txt; then
+		pass "$1" "$(head -1 /tmp/mon.txt)"
+	else
+		fail "$1" "$(head -c 300 /tmp/mon.txt)"
+	fi
+}
+mon_line monitor-text 3000 ' *[0-9]+\.[0-9]{6}'
+mon_line monitor-wallclock 3001 '20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.]+[+-][0-9]{2}:[0-9]{2}' -T
 expect_rc monitor-timeout 0 '' pvlockctl -G monitor -t 1
 check restore-params pvlockctl -G set mode adaptive threshold 32768
 

@@ -136,7 +136,7 @@ prc=$?
 # b's pinned value, as long as b was there (its guest may have died: see l2-b-ran)
 bok=1
 if echo "$q2" | jq -e 'length == 2' >/dev/null; then
-	grep -q '^pvlock_vm_spin_threshold{vm="b",vm_id="[0-9]*"} 8192$' /tmp/metrics.txt || bok=0
+	grep -q '^pvlock_vm_spin_threshold{vm="b",pid="[0-9]*"} 8192$' /tmp/metrics.txt || bok=0
 	checked="a and b"
 else
 	checked="a only: b is gone"

@@ -39,7 +39,7 @@ daemon_l1_initrd() {	# OUT KID PAYLOAD L2
 		-f "$KO_HOST=/pvlock/pvlock_host.ko" \
 		-f "$PVLOCK_ROOT/daemon/pvlockd.conf=/etc/pvlock/pvlockd.conf.example" \
 		-b "$PVLOCKCTL" -b "$PVLOCKD" -b "$PVLOCK_FUZZ" -b "$PROMCHECK" -b "$PVLOCK_QUERY" \
-		-b "$NOTIFY_LISTEN" -b /usr/bin/jq || die "L1 initramfs"
+		-b "$NOTIFY_LISTEN" -b /usr/bin/jq -b /usr/bin/setpriv || die "L1 initramfs"
 }
 
 daemon_test() {

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <cmocka.h>
 
 #include "conf.h"
@@ -111,7 +113,7 @@ static void line_numbered_errors(void **state)
 	assert_true(has_error("t.conf:4: unknown key 'colour' in [tune]"));
 	assert_true(has_error("t.conf:6: unknown section [network]"));
 	assert_true(has_error("t.conf:7: unknown section [network]"));
-	assert_true(has_error("t.conf:9: tune.enable = 'maybe': allowed yes or no"));
+	assert_true(has_error("t.conf:9: tune.enable = 'maybe': allowed yes or no (also on/off"));
 	assert_true(has_error("t.conf:10: tune.overcommit = 'guess': allowed auto, module, proc"));
 	assert_true(has_error("t.conf:11: tune.min set again (first on line 2)"));
 	assert_int_equal(e.n, 8);
@@ -138,11 +140,14 @@ static void syntax_and_cross_key(void **state)
 	assert_int_equal(parse("[tune]\nlhp_high = 5\n"), -EINVAL);
 	assert_true(has_error("t.conf:2: tune.lhp_low (5) must be below tune.lhp_high (5)"));
 	/* metrics */
-	assert_int_equal(parse("[metrics]\nlisten = localhost:9583\n"), -EINVAL);
-	assert_true(has_error("t.conf:2: metrics.listen = 'localhost:9583': expected ADDRESS:PORT"));
 	assert_int_equal(parse("[metrics]\nlisten = 127.0.0.1:0\n"), -EINVAL);
+	assert_true(has_error("t.conf:2: metrics.listen = '127.0.0.1:0' is not HOST:PORT"));
 	assert_int_equal(parse("[metrics]\nlisten = 127.0.0.1\n"), -EINVAL);
 	assert_int_equal(parse("[metrics]\nlisten = [::1:80\n"), -EINVAL);
+	assert_int_equal(parse("[metrics]\nlisten = ::1:80\n"), -EINVAL);	/* IPv6 needs [] */
+	assert_int_equal(parse("[metrics]\nlisten = no-such-host.invalid:9583\n"), -EINVAL);
+	assert_true(has_error("t.conf:2: metrics.listen = 'no-such-host.invalid:9583': cannot resolve "
+			      "'no-such-host.invalid'"));
 	assert_int_equal(parse("[metrics]\ntextfile = pvlock.prom\n"), -EINVAL);
 	assert_true(has_error("t.conf:2: metrics.textfile = 'pvlock.prom': expected an absolute path"));
 	assert_int_equal(parse("[metrics]\ntextfile = /tmp/pvlock.txt\n"), -EINVAL);
@@ -152,6 +157,45 @@ static void syntax_and_cross_key(void **state)
 	strcpy(line + 300, "\n");
 	assert_int_equal(parse(line), -EINVAL);
 	assert_true(has_error("t.conf:2: line longer than"));
+}
+
+/* Host names resolve (getaddrinfo); the first address is the one served on. */
+static void listen_names(void **state)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(parse("[metrics]\nlisten = localhost:9583\n"), 0);
+	assert_string_equal(c.listen, "localhost:9583");
+	assert_int_equal(pvd_resolve_listen("localhost:9583", &ss, &len, why, sizeof(why)), 0);
+	assert_true(ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
+	assert_int_equal(pvd_resolve_listen("127.0.0.1:80", &ss, &len, why, sizeof(why)), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 80);
+	assert_int_equal(pvd_resolve_listen("[::1]:9100", &ss, &len, why, sizeof(why)), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(pvd_resolve_listen("127.0.0.1:http", &ss, &len, why, sizeof(why)), -EINVAL);
+}
+
+/*
+ * inih takes an indented line as the continuation of the value above it
+ * ("max = 1024" would become part of min's value): refused with its line.
+ */
+static void indented_lines(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("[tune]\nmin = 512\n  max = 1024\n"), -EINVAL);
+	assert_true(has_error("t.conf:3: indented line 'max = 1024': keys and [sections] start at "
+			      "the beginning of the line"));
+	assert_int_equal(e.n, 1);
+	assert_int_equal(c.cfg.min, 512);		/* not "512 max = 1024" */
+	assert_int_equal(parse("\t[log]\nlevel = info\n"), -EINVAL);
+	assert_true(has_error("t.conf:1: indented line '[log]'"));
+	/* indented comments and blank lines are harmless */
+	assert_int_equal(parse("[tune]\n  # a comment\n\t; another\n   \nmin = 512\n"), 0);
+	assert_int_equal(c.cfg.min, 512);
 }
 
 static void files(void **state)
@@ -194,6 +238,8 @@ int main(void)
 		cmocka_unit_test(values),
 		cmocka_unit_test(line_numbered_errors),
 		cmocka_unit_test(syntax_and_cross_key),
+		cmocka_unit_test(listen_names),
+		cmocka_unit_test(indented_lines),
 		cmocka_unit_test(files),
 		cmocka_unit_test(many_errors_are_capped),
 	};

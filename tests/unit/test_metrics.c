@@ -47,6 +47,8 @@ static struct pv_vms two_vms(void)
 	vmv[0].params.val[PVLOCK_P_SPIN_THRESHOLD] = 8192;
 	vmv[0].params.val[PVLOCK_P_BUDGET] = 1000;
 	vmv[1].params.val[PVLOCK_P_PINNED] = PVLOCK_PIN_THRESHOLD;
+	vmv[0].params.present = vmv[1].params.present = (1u << PVLOCK_P_SPIN_THRESHOLD) |
+		(1u << PVLOCK_P_BUDGET) | (1u << PVLOCK_P_PINNED);
 	return v;
 }
 
@@ -60,6 +62,37 @@ static char *render(const struct metrics_in *in)
 	return t;
 }
 
+/* Keep a rendering for promtool (tests/unit/Makefile runs "promtool check metrics" on it). */
+static void keep(const char *name, const char *text)
+{
+	const char *dir = getenv("PVLOCK_PROM_DIR");
+	char path[512];
+	FILE *f;
+
+	if (!dir)
+		return;
+	snprintf(path, sizeof(path), "%s/%s.prom", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Every per-VM sample carries the same identity labels first: {vm="...",pid="..."}. */
+static void identity_labels(const char *t)
+{
+	const char *line;
+
+	for (line = t; *line; line = strchr(line, '\n') + 1) {
+		if (!strncmp(line, "pvlock_vm_", 10) || !strncmp(line, "pvlock_kvm_", 11))
+			if (!strstr(line, "{vm=\"") || strstr(line, "{vm=\"") > strchr(line, '\n') ||
+			    !strstr(line, "\",pid=\""))
+				fail_msg("no {vm, pid} identity: %.120s", line);
+		if (!strchr(line, '\n'))
+			break;
+	}
+}
+
 static void host_metrics(void **state)
 {
 	struct pv_vms vms = two_vms();
@@ -67,28 +100,43 @@ static void host_metrics(void **state)
 		.version = "0.1.0", .host_up = true, .vms = &vms, .has_overcommit = true,
 		.overcommit_pct = 150, .overcommit_source = "module", .writes_ok = 3,
 	};
-	unsigned int k;
-	char name[96], *t;
+	char *t;
 
 	(void)state;
 	in.decisions[PVLOCK_TUNE_LHP] = 2;
 	t = render(&in);
 	if (pc_check(&pc, t, strlen(t)))
 		fail_msg("invalid exposition: %s\n%s", pc.err, t);
-	/* every per-VM counter, for both VMs */
-	for (k = 1; k < __PVLOCK_HS_LAST; k++) {
-		if (k == PVLOCK_HS_PREEMPTED_NS)
-			strcpy(name, "pvlock_vm_preempted_seconds_total");
-		else
-			snprintf(name, sizeof(name), "pvlock_vm_%s_total", pvlock_host_stat_names[k]);
-		assert_int_equal(pc_samples(&pc, name), 2);
-	}
-	assert_non_null(strstr(t, "pvlock_vm_yields_total{vm=\"web1\",vm_id=\"1\"} 40\n"));
-	assert_non_null(strstr(t, "pvlock_vm_preempted_seconds_total{vm=\"web1\",vm_id=\"1\"} 1.500000000\n"));
-	assert_non_null(strstr(t, "{vm=\"odd \\\"name\\\"\\\\with\\nnewline\",vm_id=\"2\"}"));
-	assert_non_null(strstr(t, "pvlock_vm_spin_threshold{vm=\"web1\",vm_id=\"1\"} 8192\n"));
-	assert_non_null(strstr(t, "pvlock_vm_pinned{vm=\"odd"));
+	keep("host", t);
+	identity_labels(t);
+	/* dimensions are labels: one family per quantity */
+	assert_non_null(strstr(t, "pvlock_vm_yields_total{vm=\"web1\",pid=\"100\",result=\"same_vm\"} 50\n"));
+	assert_non_null(strstr(t, "pvlock_vm_yields_total{vm=\"web1\",pid=\"100\",result=\"cross_vm\"} 60\n"));
+	assert_non_null(strstr(t, "pvlock_vm_yields_total{vm=\"web1\",pid=\"100\",result=\"none\"} 70\n"));
+	assert_int_equal(pc_samples(&pc, "pvlock_vm_yields_total"), 6);
+	assert_non_null(strstr(t, "pvlock_vm_yield_requests_total{vm=\"web1\",pid=\"100\"} 40\n"));
+	assert_int_equal(pc_samples(&pc, "pvlock_vm_bad_hypercalls_total"), 2 * 8);
+	assert_non_null(strstr(t, "pvlock_vm_bad_hypercalls_total{vm=\"web1\",pid=\"100\",reason=\"cpl\"} 210\n"));
+	assert_non_null(strstr(t, "pvlock_vm_bad_hypercalls_total{vm=\"web1\",pid=\"100\",reason=\"state\"} 280\n"));
+	assert_null(strstr(t, "pvlock_vm_bad_cpl_total"));
+	assert_null(strstr(t, "pvlock_vm_yield_same_vm_total"));
+	assert_non_null(strstr(t, "pvlock_vm_boosts_total{vm=\"web1\",pid=\"100\",direction=\"received\"} 100\n"));
+	assert_non_null(strstr(t, "pvlock_vm_vcpu_registrations_total{vm=\"web1\",pid=\"100\",event=\"registered\"} 20\n"));
+	/* base units */
+	assert_non_null(strstr(t, "pvlock_vm_preempted_seconds_total{vm=\"web1\",pid=\"100\"} 1.500000000\n"));
+	assert_null(strstr(t, "_ns"));
+	/* names are operator-chosen: quotes, backslashes, newlines must be escaped */
+	assert_non_null(strstr(t, "{vm=\"odd \\\"name\\\"\\\\with\\nnewline\",pid=\"200\""));
+	/* values in force; pinned per parameter, not a bitmask */
+	assert_non_null(strstr(t, "pvlock_vm_spin_threshold{vm=\"web1\",pid=\"100\"} 8192\n"));
+	assert_non_null(strstr(t, "pvlock_vm_pinned{vm=\"web1\",pid=\"100\",param=\"threshold\"} 0\n"));
+	assert_non_null(strstr(t, ",pid=\"200\",param=\"threshold\"} 1\n"));
+	assert_non_null(strstr(t, ",pid=\"200\",param=\"budget\"} 0\n"));
+	/* pvlock_host's VM id in an info metric, not on every sample */
+	assert_non_null(strstr(t, "pvlock_vm_info{vm=\"web1\",pid=\"100\",vm_id=\"1\",abi=\"\"} 1\n"));
+	assert_null(strstr(t, "vm_id=\"1\"} "));
 	assert_non_null(strstr(t, "pvlock_host_up 1\n"));
+	assert_non_null(strstr(t, "pvlockd_bpf_observer_up 0\n"));
 	assert_non_null(strstr(t, "pvlock_host_overcommit_ratio{source=\"module\"} 1.50\n"));
 	assert_non_null(strstr(t, "pvlock_host_vms 2\n"));
 	assert_non_null(strstr(t, "pvlockd_decisions_total{reason=\"lhp\"} 2\n"));
@@ -100,17 +148,62 @@ static void host_metrics(void **state)
 	free(t);
 }
 
+/* Every pvlock_host counter reaches a family: a new counter cannot be forgotten. */
+static void every_counter_exported(void **state)
+{
+	struct pv_vms vms = two_vms();
+	struct metrics_in in = { .version = "0.1.0", .host_up = true, .vms = &vms };
+	char want[64], *t;
+	unsigned int k;
+
+	(void)state;
+	for (k = 1; k < __PVLOCK_HS_LAST; k++)
+		vmv[0].stats[k] = 7000000 + k;
+	t = render(&in);
+	for (k = 1; k < __PVLOCK_HS_LAST; k++) {
+		if (k == PVLOCK_HS_PREEMPTED_NS)
+			snprintf(want, sizeof(want), "} 0.%09u\n", 7000000 + k);
+		else
+			snprintf(want, sizeof(want), "} %u\n", 7000000 + k);
+		if (!strstr(t, want))
+			fail_msg("counter %s is not exported", pvlock_host_stat_names[k]);
+	}
+	free(t);
+}
+
+/* With no VMs every family still has HELP and TYPE: a dashboard finds them all. */
+static void families_without_vms(void **state)
+{
+	struct pv_vms vms = { 0 };
+	struct metrics_in in = { .version = "0.1.0", .host_up = true, .vms = &vms };
+	char *t;
+
+	(void)state;
+	t = render(&in);
+	if (pc_check(&pc, t, strlen(t)))
+		fail_msg("invalid exposition: %s\n%s", pc.err, t);
+	assert_non_null(strstr(t, "# HELP pvlock_vm_yields_total "));
+	assert_non_null(strstr(t, "# TYPE pvlock_vm_bad_hypercalls_total counter\n"));
+	assert_int_equal(pc_samples(&pc, "pvlock_vm_yields_total"), 0);
+	pc_free(&pc);
+	free(t);
+}
+
 static void without_the_module(void **state)
 {
 	struct st_snap s;
 	struct st_entity *e;
-	struct metrics_in in = { .version = "0.1.0", .overcommit_source = "proc" };
+	struct metrics_in in = { .version = "0.1.0", .overcommit_source = "proc", .bpf_up = true };
 	char *t;
 
 	(void)state;
 	st_snap_init(&s, ST_BPF, 1);
 	e = st_add(&s, "web1", -1, 100, -1);
+	e->v[OBS_EXITS] = 20;
 	e->v[OBS_EXIT_HLT] = 7;
+	e->v[OBS_EXIT_OTHER] = 13;
+	e->v[OBS_HC_PVLOCK] = 4;
+	e->v[OBS_YIELD_TO_FAILED] = 2;
 	e->avail &= ~(1ull << OBS_ON_SPIN);	/* could not attach: absent, not 0 */
 	e = st_add(&s, "pid-200", -1, 200, -1);
 	e->avail &= ~(1ull << OBS_ON_SPIN);
@@ -118,16 +211,53 @@ static void without_the_module(void **state)
 	t = render(&in);
 	if (pc_check(&pc, t, strlen(t)))
 		fail_msg("invalid exposition: %s\n%s", pc.err, t);
+	keep("bpf", t);
+	identity_labels(t);
 	assert_non_null(strstr(t, "pvlock_host_up 0\n"));
+	assert_non_null(strstr(t, "pvlockd_bpf_observer_up 1\n"));
 	assert_null(strstr(t, "pvlock_vm_"));
 	assert_null(strstr(t, "pvlock_host_overcommit_ratio"));
-	assert_non_null(strstr(t, "pvlock_kvm_hlt_exits_total{vm=\"web1\",pid=\"100\"} 7\n"));
-	assert_int_equal(pc_samples(&pc, "pvlock_kvm_hlt_exits_total"), 2);
+	/* the same {vm, pid} identity as the module's families */
+	assert_non_null(strstr(t, "pvlock_kvm_exits_total{vm=\"web1\",pid=\"100\",reason=\"hlt\"} 7\n"));
+	assert_non_null(strstr(t, "pvlock_kvm_exits_total{vm=\"web1\",pid=\"100\",reason=\"other\"} 13\n"));
+	assert_int_equal(pc_samples(&pc, "pvlock_kvm_exits_total"), 2 * 4);
+	assert_null(strstr(t, "pvlock_kvm_hlt_exits_total"));
+	assert_non_null(strstr(t, "pvlock_kvm_hypercalls_total{vm=\"web1\",pid=\"100\",nr=\"pvlock\"} 4\n"));
+	assert_non_null(strstr(t, "pvlock_kvm_yield_to_total{vm=\"web1\",pid=\"100\",result=\"failed\"} 2\n"));
 	assert_int_equal(pc_samples(&pc, "pvlock_kvm_on_spin_total"), 0);
-	assert_null(strstr(t, "pvlock_kvm_on_spin_total"));
+	assert_null(strstr(t, "# TYPE pvlock_kvm_on_spin_total"));
 	pc_free(&pc);
 	free(t);
 	st_snap_free(&s);
+}
+
+/* README's metric table is pvlockd --list-metrics, word for word. */
+static void documented(void **state)
+{
+	char *doc = NULL, *readme;
+	bool found;
+	size_t len = 0;
+	FILE *f = open_memstream(&doc, &len);
+	long n;
+
+	(void)state;
+	metrics_doc(f);
+	fclose(f);
+	f = fopen(SRCDIR "/../../README.md", "r");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	readme = calloc(1, (size_t)n + 1);
+	assert_int_equal(fread(readme, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	found = strstr(readme, doc) != NULL;
+	free(readme);
+	if (!found)
+		print_message("README.md lacks the current metric table; paste the output of "
+			      "'pvlockd --list-metrics':\n%s", doc);
+	free(doc);
+	assert_true(found);
 }
 
 static void textfile(void **state)
@@ -199,7 +329,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(host_metrics),
+		cmocka_unit_test(every_counter_exported),
+		cmocka_unit_test(families_without_vms),
 		cmocka_unit_test(without_the_module),
+		cmocka_unit_test(documented),
 		cmocka_unit_test(textfile),
 		cmocka_unit_test(checker_rejects),
 	};

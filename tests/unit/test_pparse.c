@@ -74,8 +74,10 @@ static void values_and_ranges(void **state)
 	assert_int_equal(parse(PP_HOST_GLOBAL, &s, 2, "budget", "1000001"), -ERANGE);
 	assert_int_equal(parse(PP_HOST_GLOBAL, &s, 2, "period_ms", "9"), -ERANGE);
 	assert_non_null(strstr(err, "allowed 10..60000"));
-	/* not numbers: sign, spaces, hex, overflow, empty */
-	assert_int_equal(parse(PP_GUEST, &s, 2, "threshold", "-1"), -EINVAL);
+	/* a negative number is out of range; not numbers: spaces, hex, "+", empty */
+	assert_int_equal(parse(PP_GUEST, &s, 2, "threshold", "-1"), -ERANGE);
+	assert_string_equal(err, "threshold -1 is out of range: allowed 16..4194304");
+	assert_int_equal(parse(PP_GUEST, &s, 2, "threshold", "+100"), -EINVAL);
 	assert_int_equal(parse(PP_GUEST, &s, 2, "threshold", " 100"), -EINVAL);
 	assert_int_equal(parse(PP_GUEST, &s, 2, "threshold", "100k"), -EINVAL);
 	assert_int_equal(parse(PP_GUEST, &s, 2, "threshold", "0x100"), -EINVAL);
