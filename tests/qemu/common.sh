@@ -53,17 +53,50 @@ plan() {
 	[ -z "${GUEST_TESTS:-}" ] || P_LOCK_SMPS="2 4"
 }
 
+# kstep KID WHAT CMD...: one preparation step for kernel KID; stdout is
+# CMD's, its messages show when it ends. If it fails, "FAIL KID/WHAT" with
+# the reason (a #error of pvlock's, or the last message) goes to RESULTS and
+# the status is 1: the driver goes on with the next kernel. Without RESULTS
+# (a benchmark preparing its kernel) a failure stops the script.
+kstep() {
+	local kid=$1 what=$2 log rc
+	shift 2
+	log=$(mktemp)
+	"$@" 2>"$log"
+	rc=$?
+	cat "$log" >&2
+	if [ $rc -ne 0 ]; then
+		[ -n "${RESULTS:-}" ] || die "$kid: $what failed"
+		echo "FAIL $kid/$what: $(grep -m1 -o '#error "pvlock.*' "$log" || grep -v '^\s*$' "$log" | tail -1)" >> "$RESULTS"
+		msg "$kid: $what failed: no runs on this kernel"
+	fi
+	rm -f "$log"
+	return $rc
+}
+
 # prepare_kernel ID: image, modules and locktorture's source fetched, pvlock
-# modules built for it.
+# modules built for it (see kstep for a failure).
 prepare_kernel() {
-	"$PVLOCK_ROOT/scripts/kernels.sh" fetch -i -s "$1" >/dev/null || die "fetch $1 failed"
+	kstep "$1" fetch "$PVLOCK_ROOT/scripts/kernels.sh" fetch -i -s "$1" || return 1
 	pin_kernels
-	"$PVLOCK_ROOT/scripts/build-modules.sh" "$1" >/dev/null || die "building the modules for $1 failed"
+	kstep "$1" modules "$PVLOCK_ROOT/scripts/build-modules.sh" "$1" >/dev/null || return 1
 	KO_GUEST=$PVLOCK_ROOT/build/kbuild/$1/guest-mod/pvlock_guest.ko
 	KO_HOST=$PVLOCK_ROOT/build/kbuild/$1/host-mod/pvlock_host.ko
 	# shellcheck disable=SC1090
 	. <("$PVLOCK_ROOT/scripts/kernels.sh" env "$1")
 	msg "$1: $("$PVLOCK_ROOT/scripts/kernels.sh" describe "$1")"
+}
+
+# prepare_locktorture ID: torture.ko and locktorture.ko for that kernel.
+prepare_locktorture() {
+	kstep "$1" locktorture "$PVLOCK_ROOT/scripts/build-locktorture.sh" "$1" >/dev/null || return 1
+	KO_TORTURE=$PVLOCK_ROOT/build/locktorture/$1/torture.ko
+	KO_LOCKTORTURE=$PVLOCK_ROOT/build/locktorture/$1/locktorture.ko
+}
+
+# testmod KID NAME: tests/qemu/kmod/NAME built for KID; prints the .ko.
+testmod() {
+	kstep "$1" "$2" "$PVLOCK_ROOT/scripts/build-testmod.sh" "$1" "$2"
 }
 
 prepare_tools() {
@@ -73,13 +106,6 @@ prepare_tools() {
 	PVLOCKCTL=$PVLOCK_ROOT/build/daemon/pvlockctl
 	PVLOCK_QUERY=$PVLOCK_ROOT/build/tools/pvlock-query
 	PVLOCK_HC_USER=$PVLOCK_ROOT/build/tools/pvlock-hc-user
-}
-
-# prepare_locktorture ID: torture.ko and locktorture.ko for that kernel.
-prepare_locktorture() {
-	"$PVLOCK_ROOT/scripts/build-locktorture.sh" "$1" >/dev/null || die "building locktorture for $1 failed"
-	KO_TORTURE=$PVLOCK_ROOT/build/locktorture/$1/torture.ko
-	KO_LOCKTORTURE=$PVLOCK_ROOT/build/locktorture/$1/locktorture.ko
 }
 
 # runs_reset: the runs file of this driver's RESULTS, emptied.

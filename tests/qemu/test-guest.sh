@@ -24,9 +24,8 @@ rc=0
 for kid in $TEST_KERNELS; do
 	plan "$kid"
 	msg "$kid: ${P_GUEST} (lock on -smp ${P_LOCK_SMPS// /,}, locktorture ${P_LT_SECS}s, ${P_RELOADS} reloads)"
-	prepare_kernel "$kid"
-	prepare_locktorture "$kid"
-	KO_KLP_REPLACE=$("$PVLOCK_ROOT/scripts/build-testmod.sh" "$kid" klp_replace) || die "klp_replace"
+	prepare_kernel "$kid" && prepare_locktorture "$kid" &&
+		KO_KLP_REPLACE=$(testmod "$kid" klp_replace) || { rc=1; continue; }
 	for t in $P_GUEST; do
 		case $t in daemon*) daemon_test "$t" "$kid" || rc=1; continue ;; esac
 		if [ "$t" = kvm ]; then

@@ -24,11 +24,9 @@ rc=0
 for kid in $TEST_KERNELS; do
 	plan "$kid"
 	msg "$kid: nested $P_NESTED"
-	prepare_kernel "$kid"
-	prepare_locktorture "$kid"
-	KO_HOSTILE=$("$PVLOCK_ROOT/scripts/build-testmod.sh" "$kid" pvlock_hostile) || die "pvlock_hostile"
-	KO_CROSS=$("$PVLOCK_ROOT/scripts/build-testmod.sh" "$kid" pvlock_crossyield) ||
-		die "pvlock_crossyield"
+	prepare_kernel "$kid" && prepare_locktorture "$kid" &&
+		KO_HOSTILE=$(testmod "$kid" pvlock_hostile) &&
+		KO_CROSS=$(testmod "$kid" pvlock_crossyield) || { rc=1; continue; }
 	l2=$INITRD_DIR/nested-l2-$kid.cpio.gz
 	"$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l2" -t "$PVLOCK_ROOT/tests/qemu/host-l2.sh" \
 		-f "$KO_GUEST=/pvlock/pvlock_guest.ko" -f "$KO_HOSTILE=/pvlock/pvlock_hostile.ko" \
