@@ -353,7 +353,7 @@ bzimage_version() {
 }
 
 cmd_describe() {
-	local f=$PVLOCK_CACHE/kernels/$1/env ver banner cc
+	local f=$PVLOCK_CACHE/kernels/$1/env ver banner cc ko
 	[ -f "$f" ] || die "kernel $1 not fetched (run: $0 fetch $1)"
 	# shellcheck disable=SC1090
 	. "$f"
@@ -361,7 +361,10 @@ cmd_describe() {
 	ver=$(echo "$banner" | sed -nE 's/.* Debian ([^ ]+ \([0-9-]+\))$/\1/p')
 	[ -n "$ver" ] || ver="$(cat "$KROOT/.version" 2>/dev/null) (headers)"
 	cc=$(sed -nE 's/^CONFIG_CC_VERSION_TEXT="(x86_64-linux-gnu-)?(.*)"$/\2/p' "$KDIR/.config")
-	echo "$ABI, Debian $ver, built with ${cc:-an unknown compiler}"
+	# how it ships its modules (the test images carry them decompressed)
+	ko=$(find "$MODDIR/kernel/arch/x86/kvm" -name 'kvm.ko*' 2>/dev/null | head -1)
+	if [ -n "$ko" ]; then ko="modules .ko${ko##*.ko}"; else ko="no image fetched"; fi
+	echo "$ABI, Debian $ver, $ko, built with ${cc:-an unknown compiler}"
 }
 
 # Run make for kernel ID; in a chroot the cache and the source tree are bind
