@@ -8,12 +8,26 @@
 . "$(dirname "$0")/lib.sh"
 
 id=${1:?usage: build-locktorture.sh ID}
-"$PVLOCK_ROOT/scripts/kernels.sh" fetch -s "$id" >/dev/null || die "fetch $id"
+# the source of the kernel fetched last (kernels.sh fetch -s), else fetch it
 # shellcheck disable=SC1090
-. <("$PVLOCK_ROOT/scripts/kernels.sh" env "$id")
+. <("$PVLOCK_ROOT/scripts/kernels.sh" env "$id" 2>/dev/null)
+if [ -z "${LTSRC:-}" ] || [ ! -f "$LTSRC/kernel/locking/locktorture.c" ]; then
+	"$PVLOCK_ROOT/scripts/kernels.sh" fetch -s "$id" >/dev/null || die "fetch $id"
+	# shellcheck disable=SC1090
+	. <("$PVLOCK_ROOT/scripts/kernels.sh" env "$id")
+fi
 [ -n "$LTSRC" ] && [ -f "$LTSRC/kernel/locking/locktorture.c" ] || die "no locktorture source for $id"
 
 out=$PVLOCK_ROOT/build/locktorture/$id
+# built before from the same source for the same kernel tree and compiler:
+# that build stands (make test asks once per stage)
+key="$LTSRC $KDIR $KCC $KCHROOT $(sha256sum < "$0")"
+if [ "$(cat "$out/.build-key" 2>/dev/null)" = "$key" ] &&
+   [ -f "$out/torture.ko" ] && [ -f "$out/locktorture.ko" ]; then
+	echo "$out/torture.ko"
+	echo "$out/locktorture.ko"
+	exit 0
+fi
 rm -rf "$out"
 mkdir -p "$out/rcu"
 cp "$LTSRC/kernel/torture.c" "$LTSRC/kernel/locking/locktorture.c" "$out/"
@@ -45,5 +59,6 @@ fi
 cd "$out" || exit 1
 "$PVLOCK_ROOT/scripts/kernels.sh" make "$id" -C "$KDIR" M="$out" modules > "$out/build.log" 2>&1 ||
 	{ grep -E 'error|Error' "$out/build.log" | head -5 >&2; die "locktorture build for $id failed"; }
+echo "$key" > "$out/.build-key"
 echo "$out/torture.ko"
 echo "$out/locktorture.ko"

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # The daemon's QEMU tests, sourced by tests/qemu/test-guest.sh (after
-# prepare_tools, prepare_kernel and prepare_locktorture for the kernel):
+# prepare_tools, prepare_kernel and prepare_locktorture for the kernel;
+# which kernels run which of them: plan in tests/qemu/common.sh):
 #
 #   daemon      TCG guest: pvlockctl against pvlock_guest, the fuzzer, unload
 #               (tests/qemu/daemon-guest.sh)
@@ -43,7 +44,7 @@ daemon_l1_initrd() {	# OUT KID PAYLOAD L2
 }
 
 daemon_test() {
-	local t=$1 kid=$2 initrd l2 t0 rc=0
+	local t=$1 kid=$2 initrd l2 rc=0
 
 	daemon_tools
 	case $t in
@@ -53,19 +54,9 @@ daemon_test() {
 			-f "$KO_GUEST=/pvlock/pvlock_guest.ko" -f "$KO_TORTURE=/lt/torture.ko" \
 			-f "$KO_LOCKTORTURE=/lt/locktorture.ko" \
 			-b "$PVLOCKCTL" -b "$PVLOCK_QUERY" -b "$PVLOCK_FUZZ" -b /usr/bin/jq || die "initramfs"
-		t0=$(now)
-		"$PVLOCK_ROOT/scripts/qemu-run.sh" -n "daemon-guest-$kid" -k "$kid" -i "$initrd" -s 2 \
-			-t 400 || rc=1
-		msg "daemon-guest-$kid: $(elapsed "$t0")s"
+		run_qemu "daemon-guest-$kid" "$kid" -i "$initrd" -s 2 -t 400 || rc=1
 		;;
 	daemon-bpf|daemon-l1)
-		# both run on 6.12 only by default (the observer's target; pvlockd is
-		# userspace, the host module's 6.1 side has its own nested tests):
-		# DAEMON_L1_ALL=1 runs them on every test kernel
-		if [ "${kid%%-*}" != 6.12 ] && [ -z "${DAEMON_L1_ALL:-}" ]; then
-			msg "$t-$kid: not run: the daemon's L1 tests run on 6.12 (DAEMON_L1_ALL=1 runs them here)"
-			return 0
-		fi
 		l2=$INITRD_DIR/daemon-l2-$kid.cpio.gz
 		initrd=$INITRD_DIR/$t-l1-$kid.cpio.gz
 		daemon_l2_initrd "$l2" "$kid"
@@ -74,10 +65,7 @@ daemon_test() {
 		else
 			daemon_l1_initrd "$initrd" "$kid" "$PVLOCK_ROOT/tests/qemu/daemon-l1.sh" "$l2"
 		fi
-		t0=$(now)
-		"$PVLOCK_ROOT/scripts/qemu-run.sh" -n "$t-$kid" -k "$kid" -i "$initrd" -s 2 -m 4096 \
-			-c max -t 480 || rc=1
-		msg "$t-$kid: $(elapsed "$t0")s"
+		run_qemu "$t-$kid" "$kid" -i "$initrd" -s 2 -m 4096 -c max -t 480 || rc=1
 		;;
 	*)
 		die "unknown daemon test $t"

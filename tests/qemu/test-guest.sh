@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # TCG guests on each test kernel: tests/qemu/guest-*.sh with the modules and
-# tools of this tree.
-#   GUEST_TESTS="basic lock reload kvm" which payloads (default: all); "kvm"
+# tools of this tree. Which kernels and which runs on each: see the plan in
+# tests/qemu/common.sh (PVLOCK_TEST_SET=ci|full). To choose by hand:
+#   TEST_KERNELS="6.12-trixie 7-sid"  kernels (ids of scripts/kernels.list)
+#   GUEST_TESTS="basic lock reload kvm" which payloads on every kernel; "kvm"
 #                                     runs L2 KVM guests in a TCG L1 without
 #                                     pvlock_host; daemon, daemon-bpf,
 #                                     daemon-l1: see tests/qemu/daemon-run.sh
@@ -16,16 +18,15 @@ RESULTS=${RESULTS:-$PVLOCK_ROOT/build/results/test-guest.txt}
 export RESULTS
 mkdir -p "$(dirname "$RESULTS")"
 : > "$RESULTS"
-GUEST_TESTS=${GUEST_TESTS:-basic lock reload kvm daemon daemon-bpf daemon-l1}
-LT_SECS=${PVLOCK_LT_SECS:-60}
-RELOADS=${PVLOCK_RELOADS:-20}
+runs_reset
 prepare_tools
 rc=0
 for kid in $TEST_KERNELS; do
-	prepare_kernel "$kid"
-	prepare_locktorture "$kid"
-	KO_KLP_REPLACE=$("$PVLOCK_ROOT/scripts/build-testmod.sh" "$kid" klp_replace) || die "klp_replace"
-	for t in $GUEST_TESTS; do
+	plan "$kid"
+	msg "$kid: ${P_GUEST} (lock on -smp ${P_LOCK_SMPS// /,}, locktorture ${P_LT_SECS}s, ${P_RELOADS} reloads)"
+	prepare_kernel "$kid" && prepare_locktorture "$kid" &&
+		KO_KLP_REPLACE=$(testmod "$kid" klp_replace) || { rc=1; continue; }
+	for t in $P_GUEST; do
 		case $t in daemon*) daemon_test "$t" "$kid" || rc=1; continue ;; esac
 		if [ "$t" = kvm ]; then
 			l2=$INITRD_DIR/guestkvm-l2-$kid.cpio.gz
@@ -37,14 +38,12 @@ for kid in $TEST_KERNELS; do
 			"$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l1" -t "$PVLOCK_ROOT/tests/qemu/guestkvm-l1.sh" \
 				-k "$kid" -m kvm_amd -q -f "$VMLINUZ=/boot/vmlinuz" -f "$l2=/boot/l2.cpio.gz" \
 				|| die "L1 initramfs"
-			t0=$(now)
-			"$PVLOCK_ROOT/scripts/qemu-run.sh" -n "guest-kvm-$kid" -k "$kid" -i "$l1" -s 2 -m 4096 \
-				-c max -t 420 -a "PVLOCK_L2_APPEND=PVLOCK_LT_SECS=$((LT_SECS * 3 / 4))" || rc=1
-			msg "guest-kvm-$kid: $(elapsed "$t0")s"
+			run_qemu "guest-kvm-$kid" "$kid" -i "$l1" -s 2 -m 4096 -c max -t 420 \
+				-a "PVLOCK_L2_APPEND=PVLOCK_LT_SECS=$((P_LT_SECS * 3 / 4))" || rc=1
 			continue
 		fi
 		case $t in
-		lock) smps="2 4" ;;
+		lock) smps=$P_LOCK_SMPS ;;
 		*) smps=2 ;;
 		esac
 		initrd=$INITRD_DIR/guest-$t-$kid.cpio.gz
@@ -54,7 +53,6 @@ for kid in $TEST_KERNELS; do
 			-f "$KO_KLP_REPLACE=/pvlock/klp_replace.ko" \
 			-b "$PVLOCKCTL" -b "$PVLOCK_QUERY" -b /usr/bin/jq || die "initramfs"
 		for smp in $smps; do
-			t0=$(now)
 			# livepatch transitions rewrite hot kernel text with int3
 			# breakpoints; multi-threaded TCG occasionally executes a
 			# stale int3 afterwards ("Oops: int3", also with an unrelated
@@ -64,11 +62,11 @@ for kid in $TEST_KERNELS; do
 			# queues) and livepatches only while the guest is idle.
 			PVLOCK_TCG_THREAD=multi
 			[ "$t" = reload ] && PVLOCK_TCG_THREAD=single
-			PVLOCK_TCG_THREAD=$PVLOCK_TCG_THREAD "$PVLOCK_ROOT/scripts/qemu-run.sh" -n "guest-$t-$kid-smp$smp" -k "$kid" -i "$initrd" \
-				-s "$smp" -t $((LT_SECS * 2 + RELOADS * 15 + 240)) \
-				-a "PVLOCK_LT_SECS=$LT_SECS PVLOCK_RELOADS=$RELOADS" || rc=1
-			msg "guest-$t-$kid-smp$smp: $(elapsed "$t0")s"
+			PVLOCK_TCG_THREAD=$PVLOCK_TCG_THREAD run_qemu "guest-$t-$kid-smp$smp" "$kid" \
+				-i "$initrd" -s "$smp" -t $((P_LT_SECS * 2 + P_RELOADS * 15 + 240)) \
+				-a "PVLOCK_LT_SECS=$P_LT_SECS PVLOCK_RELOADS=$P_RELOADS" || rc=1
 		done
 	done
 done
+runs_summary "$RUNS" >&2
 exit $rc

@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Nested KVM: an L1 under TCG (-cpu max: AMD SVM + NPT) loads kvm, kvm_amd and
 # pvlock_host and runs real L2 KVM guests with pvlock_guest.
-#   NESTED_TESTS="basic host mixed"   which L1 payloads (default: all)
+# Which kernels and which runs on each: see the plan in tests/qemu/common.sh
+# (PVLOCK_TEST_SET=ci|full). To choose by hand:
+#   TEST_KERNELS="6.12-trixie 7-sid"  kernels (ids of scripts/kernels.list)
+#   NESTED_TESTS="basic host mixed"   which L1 payloads on every kernel
 #     basic  tests/qemu/nested-basic.sh: modules load, status from L1 and L2
 #     host   tests/qemu/host-l1.sh: two pvlock guests, counters, unload/reload
 #     mixed  tests/qemu/host-mixed-l1.sh: pvlock, plain and hostile guests
@@ -14,16 +17,16 @@ RESULTS=${RESULTS:-$PVLOCK_ROOT/build/results/test-nested.txt}
 export RESULTS
 mkdir -p "$(dirname "$RESULTS")"
 : > "$RESULTS"
-NESTED_TESTS=${NESTED_TESTS:-basic host mixed}
 LT_SECS=${PVLOCK_LT_SECS:-20}
+runs_reset
 prepare_tools
 rc=0
 for kid in $TEST_KERNELS; do
-	prepare_kernel "$kid"
-	prepare_locktorture "$kid"
-	KO_HOSTILE=$("$PVLOCK_ROOT/scripts/build-testmod.sh" "$kid" pvlock_hostile) || die "pvlock_hostile"
-	KO_CROSS=$("$PVLOCK_ROOT/scripts/build-testmod.sh" "$kid" pvlock_crossyield) ||
-		die "pvlock_crossyield"
+	plan "$kid"
+	msg "$kid: nested $P_NESTED"
+	prepare_kernel "$kid" && prepare_locktorture "$kid" &&
+		KO_HOSTILE=$(testmod "$kid" pvlock_hostile) &&
+		KO_CROSS=$(testmod "$kid" pvlock_crossyield) || { rc=1; continue; }
 	l2=$INITRD_DIR/nested-l2-$kid.cpio.gz
 	"$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l2" -t "$PVLOCK_ROOT/tests/qemu/host-l2.sh" \
 		-f "$KO_GUEST=/pvlock/pvlock_guest.ko" -f "$KO_HOSTILE=/pvlock/pvlock_hostile.ko" \
@@ -31,7 +34,7 @@ for kid in $TEST_KERNELS; do
 		-f "$KO_TORTURE=/lt/torture.ko" -f "$KO_LOCKTORTURE=/lt/locktorture.ko" \
 		-b "$PVLOCKCTL" -b "$PVLOCK_QUERY" -b "$PVLOCK_HC_USER" -b /usr/bin/jq ||
 		die "L2 initramfs"
-	for t in $NESTED_TESTS; do
+	for t in $P_NESTED; do
 		case $t in
 		basic) payload=nested-basic.sh l2img=$INITRD_DIR/l2-basic-$kid.cpio.gz
 		       "$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l2img" \
@@ -47,10 +50,9 @@ for kid in $TEST_KERNELS; do
 			-k "$kid" -m kvm_amd -q -f "$VMLINUZ=/boot/vmlinuz" -f "$l2img=/boot/l2.cpio.gz" \
 			-f "$KO_HOST=/pvlock/pvlock_host.ko" -b "$PVLOCKCTL" -b "$PVLOCK_QUERY" \
 			-b /usr/bin/jq || die "L1 initramfs"
-		t0=$(now)
-		"$PVLOCK_ROOT/scripts/qemu-run.sh" -n "nested-$t-$kid" -k "$kid" -i "$l1" -s 2 -m 4096 \
-			-c max -t "$to" -a "PVLOCK_LT_SECS=$LT_SECS" || rc=1
-		msg "nested-$t-$kid: $(elapsed "$t0")s"
+		run_qemu "nested-$t-$kid" "$kid" -i "$l1" -s 2 -m 4096 -c max -t "$to" \
+			-a "PVLOCK_LT_SECS=$LT_SECS" || rc=1
 	done
 done
+runs_summary "$RUNS" >&2
 exit $rc
