@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Everything CI runs, stage by stage, each timed; a failing stage does not
 # stop the others. The last line is the total over every stage:
-# "N passed, N failed".
+# "N passed, N failed, N retried, N notes" (scripts/tally.sh).
 . "$(dirname "$0")/lib.sh"
 
 R=$PVLOCK_ROOT/build/results

@@ -2,22 +2,30 @@
 # SPDX-License-Identifier: GPL-2.0
 # TCG guest: load and unload pvlock_guest PVLOCK_RELOADS times (default 20)
 # while locktorture hammers a spinlock on every CPU. No warnings (console
-# scan), no leak (slab before/after), and afterwards the kernel's own
-# functions are back in place.
+# scan), no leak (slab and per-CPU memory per cycle), and afterwards the
+# kernel's own functions are back in place.
 . /lib/pvtest.sh
+expect $((11 + ${PVLOCK_RELOADS:-20}))
 
 n=${PVLOCK_RELOADS:-20}
+
+# mem: Slab and Percpu kB after dropping what the kernel can drop
+mem() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	awk '/^Slab:/ { s = $2 } /^Percpu:/ { p = $2 } END { print s, p }' /proc/meminfo
+}
 
 check torture-module insmod /lt/torture.ko
 # warm up the slab caches the module and livepatch use, then measure
 insmod /pvlock/pvlock_guest.ko force_queue=1 && guest_patched && guest_unload
-sync; echo 3 > /proc/sys/vm/drop_caches
-slab0=$(slab_kb)
-pcpu0=$(awk '/^Percpu:/ { print $2 }' /proc/meminfo)
 check locktorture-start insmod /lt/locktorture.ko torture_type=spin_lock stat_interval=0 \
 	nwriters_stress=$((2 * $(nproc)))
+sleep 2
+m0=$(mem)
 
 i=1 ok=0
+: > /tmp/mem.txt
 while [ $i -le "$n" ]; do
 	mode=stock
 	[ $((i % 3)) -eq 1 ] && mode=adaptive
@@ -26,16 +34,24 @@ while [ $i -le "$n" ]; do
 		sleep 1
 		if guest_unload; then
 			ok=$((ok + 1))
+			pass "cycle-$i" "$mode"
 		else
-			fail "cycle-$i-unload" "$(dmesg | tail -3 | tr '\n' ' ')"
+			fail "cycle-$i" "unload: $(dmesg | tail -3 | tr '\n' ' ')"
 		fi
 	else
-		fail "cycle-$i-load" "$(dmesg | tail -3 | tr '\n' ' ')"
+		fail "cycle-$i" "load: $(dmesg | tail -3 | tr '\n' ' ')"
 		guest_unload 2>/dev/null
 	fi
+	echo "$i $(mem)" >> /tmp/mem.txt
 	i=$((i + 1))
 done
-if [ $ok -eq "$n" ]; then pass "load-unload-$n-times" "$ok cycles under locktorture"; fi
+m1=$(mem)
+info "memory (Slab kB, Percpu kB) under locktorture: before $m0, after $n cycles $m1"
+info "per cycle: $(tr '\n' ';' < /tmp/mem.txt)"
+# least-squares slope of Slab over the cycles, in bytes per cycle: what a
+# leak adds each time, apart from the noise of locktorture's own activity
+info "slab slope $(awk '{ n++; sx += $1; sy += $2 * 1024; sxx += $1 * $1; sxy += $1 * $2 * 1024 }
+	END { printf "%d", (n * sxy - sx * sy) / (n * sxx - sx * sx) }' /tmp/mem.txt) bytes per cycle"
 
 check locktorture-stop rmmod locktorture
 if dmesg | grep -q 'spin_lock-torture:--- End of test: SUCCESS'; then
@@ -44,15 +60,10 @@ else
 	fail locktorture-success "$(dmesg | grep 'End of test' | tail -1)"
 fi
 check torture-module-rm rmmod torture
-sync; echo 3 > /proc/sys/vm/drop_caches
-slab1=$(slab_kb)
+slab0=${m0% *} pcpu0=${m0#* } slab1=${m1% *} pcpu1=${m1#* }
 d=$((slab1 - slab0))
-info "slab before ${slab0} kB, after ${slab1} kB, delta ${d} kB"
-# the warm-up cycle above settles the caches; what is left grows by
-# locktorture's own activity (tens of kB), not by cycles
 if [ $d -lt 1024 ]; then pass no-slab-leak "delta ${d} kB over $n cycles"; else fail no-slab-leak "delta ${d} kB"; fi
 # the per-CPU lock tables (2 kB per CPU per load) are per-CPU memory, not slab
-pcpu1=$(awk '/^Percpu:/ { print $2 }' /proc/meminfo)
 if [ $((pcpu1 - pcpu0)) -lt 16 ]; then
 	pass no-percpu-leak "Percpu ${pcpu0} -> ${pcpu1} kB"
 else

@@ -10,6 +10,32 @@ pass() { echo "PVLOCK-RESULT PASS $1${2:+: $2}"; echo P >> /run/pvlock.tally 2>/
 fail() { echo "PVLOCK-RESULT FAIL $1${2:+: $2}"; echo F >> /run/pvlock.tally 2>/dev/null; }
 info() { echo "PVLOCK-INFO $*"; }
 
+# expect N: the payload reports N results (PASS or FAIL lines) when it runs
+# to its end. Declared once, near the top: the runner fails a guest that
+# reported fewer (a payload that stopped early after some PASS lines is not
+# green).
+expect() { echo "PVLOCK-EXPECT $1"; }
+
+# insmod and rmmod of pvlock's modules (every module named pvlock*, the test
+# modules included) are announced on the console, straight to it since a
+# caller may capture the output (check, $(...)): "PVLOCK-MODULE load NAME"
+# before the load is tried, "PVLOCK-MODULE unload NAME" once it is gone.
+# scripts/qemu-run.sh runs a test again after a nested-TCG fault only if the
+# faulting guest had no pvlock module loaded at the time.
+pvlock_mod() {	# pvlock_mod load|unload PATH-OR-NAME
+	case ${2##*/} in
+	pvlock*) _m=${2##*/}; echo "PVLOCK-MODULE $1 ${_m%.ko}" > /dev/console ;;
+	esac
+}
+insmod() {
+	pvlock_mod load "$1"
+	command insmod "$@"
+}
+rmmod() {
+	command rmmod "$@" || return
+	for _a; do pvlock_mod unload "$_a"; done
+}
+
 # check NAME CMD...: PASS if CMD exits 0, else FAIL with its last lines.
 check() {
 	_n=$1; shift
