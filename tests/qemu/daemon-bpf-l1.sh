@@ -12,6 +12,7 @@
 #    pvlockctl's host commands; EPERM for nobody; the fuzzer as root and
 #    nobody; SIGHUP with a bad then a good file; SIGTERM.
 . /lib/pvtest.sh
+expect 54
 
 logcount() { grep -c -- "$1" /tmp/pvlockd.log; }
 

@@ -7,11 +7,12 @@
 #  2. pvlockd must change a's threshold (the hint a's guest reads back as
 #     host_threshold, sampled inside L2 by daemon-l2.sh) when the
 #     overcommit rises, and never touch b's.
-#  3. pvlockctl -j stats matches pvlock_host's counters (pvlock-query);
+#  3. pvlockctl -j stats matches pvlock_host's counters (pvlock-genl);
 #     the metrics endpoint passes the strict checker with both VMs.
 #  4. Events (params, vm-gone); the fuzzer with VMs present (pvlockd
 #     stopped first so that every parameter must read back unchanged).
 . /lib/pvtest.sh
+expect 19
 
 vm_field() {	# vm_field VM JQ-PATH: from pvlockctl -j vm show
 	pvlockctl -j vm show "$1" 2>/dev/null | jq -r "$2"
@@ -103,9 +104,11 @@ fi
 pvlockctl vm list | sed 's/^/PVLOCK-SHOW [L1 vm list] /'
 pvlockctl vm show a | sed 's/^/PVLOCK-SHOW [L1 vm show a] /'
 pvlockctl stats --once -d 2 | sed 's/^/PVLOCK-SHOW [L1 stats --once] /'
-q1=$(pvlock-query host-stats | jq -c "[.[] | {vm_id: .vm} + .stats]")
+# the module's counters around it, read by pvlock-genl (raw netlink: no code
+# shared with pvlockctl)
+q1=$(pvlock-genl host-stats | jq -c "[.[] | {vm_id: .vm} + .stats]")
 js=$(pvlockctl -j stats --once -d 1 --all)
-q2=$(pvlock-query host-stats | jq -c "[.[] | {vm_id: .vm} + .stats]")
+q2=$(pvlock-genl host-stats | jq -c "[.[] | {vm_id: .vm} + .stats]")
 # the metrics now too, while both guests certainly run (the checks below take a while)
 wget -q -O /tmp/metrics.txt http://127.0.0.1:9583/metrics
 echo "$js" | jq -c '.rows[] | select(.counter == "yields" or .counter == "preemptions")' |

@@ -20,7 +20,9 @@ daemon_tools() {
 	PVLOCK_FUZZ=$PVLOCK_ROOT/build/tools/pvlock-fuzz
 	PROMCHECK=$PVLOCK_ROOT/build/tools/promcheck
 	NOTIFY_LISTEN=$PVLOCK_ROOT/build/tools/notify-listen
-	[ -x "$PVLOCKD" ] && [ -x "$PVLOCK_FUZZ" ] && [ -x "$PROMCHECK" ] && [ -x "$NOTIFY_LISTEN" ] ||
+	PVLOCK_GENL=$PVLOCK_ROOT/build/tools/pvlock-genl
+	[ -x "$PVLOCKD" ] && [ -x "$PVLOCK_FUZZ" ] && [ -x "$PROMCHECK" ] && [ -x "$NOTIFY_LISTEN" ] &&
+		[ -x "$PVLOCK_GENL" ] ||
 		die "daemon test tools missing"
 }
 
@@ -39,7 +41,7 @@ daemon_l1_initrd() {	# OUT KID PAYLOAD L2
 		-f "$KO_HOST=/pvlock/pvlock_host.ko" \
 		-f "$PVLOCK_ROOT/daemon/pvlockd.conf=/etc/pvlock/pvlockd.conf.example" \
 		-b "$PVLOCKCTL" -b "$PVLOCKD" -b "$PVLOCK_FUZZ" -b "$PROMCHECK" -b "$PVLOCK_QUERY" \
-		-b "$NOTIFY_LISTEN" -b /usr/bin/jq || die "L1 initramfs"
+		-b "$NOTIFY_LISTEN" -b "$PVLOCK_GENL" -b /usr/bin/jq || die "L1 initramfs"
 }
 
 daemon_test() {
@@ -52,7 +54,8 @@ daemon_test() {
 		"$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$initrd" -t "$PVLOCK_ROOT/tests/qemu/daemon-guest.sh" \
 			-f "$KO_GUEST=/pvlock/pvlock_guest.ko" -f "$KO_TORTURE=/lt/torture.ko" \
 			-f "$KO_LOCKTORTURE=/lt/locktorture.ko" \
-			-b "$PVLOCKCTL" -b "$PVLOCK_QUERY" -b "$PVLOCK_FUZZ" -b /usr/bin/jq || die "initramfs"
+			-b "$PVLOCKCTL" -b "$PVLOCK_QUERY" -b "$PVLOCK_FUZZ" -b "$PVLOCK_GENL" \
+			-b /usr/bin/jq || die "initramfs"
 		t0=$(now)
 		"$PVLOCK_ROOT/scripts/qemu-run.sh" -n "daemon-guest-$kid" -k "$kid" -i "$initrd" -s 2 \
 			-t 400 || rc=1

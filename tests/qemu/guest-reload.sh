@@ -5,7 +5,7 @@
 # scan), no leak (slab and per-CPU memory per cycle), and afterwards the
 # kernel's own functions are back in place.
 . /lib/pvtest.sh
-expect $((11 + ${PVLOCK_RELOADS:-20}))
+expect $((10 + ${PVLOCK_RELOADS:-20}))
 
 n=${PVLOCK_RELOADS:-20}
 

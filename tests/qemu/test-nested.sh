@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # Nested KVM: an L1 under TCG (-cpu max: AMD SVM + NPT) loads kvm, kvm_amd and
 # pvlock_host and runs real L2 KVM guests with pvlock_guest.
-#   NESTED_TESTS="basic host mixed"   which L1 payloads (default: all)
-#     basic  tests/qemu/nested-basic.sh: modules load, status from L1 and L2
-#     host   tests/qemu/host-l1.sh: two pvlock guests, counters, unload/reload
-#     mixed  tests/qemu/host-mixed-l1.sh: pvlock, plain and hostile guests
+#   NESTED_TESTS="basic host mixed effects"   which L1 payloads (default: all)
+#     basic    tests/qemu/nested-basic.sh: modules load, status from L1 and L2
+#     host     tests/qemu/host-l1.sh: two pvlock guests, counters, unload/reload
+#     mixed    tests/qemu/host-mixed-l1.sh: pvlock, plain and hostile guests
+#     effects  tests/qemu/effects-l1.sh: eCS judgement, named yield target and
+#              budgets, each measured on the host's per-vCPU counters
 #   PVLOCK_LT_SECS=20                 locktorture seconds per phase in L2
 . "$(dirname "$0")/../../scripts/lib.sh"
 . "$PVLOCK_ROOT/tests/qemu/common.sh"
@@ -14,7 +16,7 @@ RESULTS=${RESULTS:-$PVLOCK_ROOT/build/results/test-nested.txt}
 export RESULTS
 mkdir -p "$(dirname "$RESULTS")"
 : > "$RESULTS"
-NESTED_TESTS=${NESTED_TESTS:-basic host mixed}
+NESTED_TESTS=${NESTED_TESTS:-basic host mixed effects}
 LT_SECS=${PVLOCK_LT_SECS:-20}
 prepare_tools
 rc=0
@@ -40,6 +42,13 @@ for kid in $TEST_KERNELS; do
 		       to=300 ;;
 		host) payload=host-l1.sh l2img=$l2 to=$((LT_SECS * 4 + 420)) ;;
 		mixed) payload=host-mixed-l1.sh l2img=$l2 to=$((LT_SECS * 4 + 480)) ;;
+		effects) payload=effects-l1.sh l2img=$INITRD_DIR/effects-l2-$kid.cpio.gz
+		       ko=$("$PVLOCK_ROOT/scripts/build-testmod.sh" "$kid" pvlock_effects) || die "pvlock_effects"
+		       "$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l2img" \
+			       -t "$PVLOCK_ROOT/tests/qemu/effects-l2.sh" -f "$KO_GUEST=/pvlock/pvlock_guest.ko" \
+			       -f "$ko=/pvlock/pvlock_effects.ko" -b "$PVLOCKCTL" -b "$PVLOCK_QUERY" \
+			       -b /usr/bin/jq || die "L2 initramfs"
+		       to=600 ;;
 		*) die "unknown nested test '$t'" ;;
 		esac
 		l1=$INITRD_DIR/nested-$t-$kid.cpio.gz

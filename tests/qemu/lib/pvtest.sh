@@ -141,6 +141,22 @@ guest_patched() {
 	done
 }
 
+# guest_agreed SECONDS: until pvlock_guest's handshake is agreed and every
+# CPU registered (status 1 if that takes longer)
+guest_agreed() {
+	_i=0
+	while [ $_i -lt $(($1 * 10)) ]; do
+		_st=$(pvlockctl -j -G status 2>/dev/null)
+		if [ "$(echo "$_st" | jq -r .guest.handshake)" = agreed ] &&
+		   [ "$(echo "$_st" | jq -r .guest.registered)" = "$(nproc)" ]; then
+			return 0
+		fi
+		usleep 100000
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
 slab_kb() {
 	awk '/^Slab:/ { print $2 }' /proc/meminfo
 }
