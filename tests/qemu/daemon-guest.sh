@@ -7,7 +7,7 @@
 # user refused with EPERM and changing nothing; the netlink fuzzer as root
 # and as nobody; unload through the livepatch.
 . /lib/pvtest.sh
-expect 69
+expect 72
 
 q=pvlock-query
 FUZZ=${PVLOCK_FUZZ_MSGS:-10000}
@@ -237,9 +237,11 @@ fi
 
 # --- the fuzzer -----------------------------------------------------------------
 before=$(pvlockctl -j -G get | jq -c .params)
+m0=$(kmem)
 out=$(pvlock-fuzz guest "$FUZZ" 2>&1)
 rc=$?
-echo "$out" | sed 's/^/PVLOCK-INFO /'
+echo "$out" | grep -v '^pvlock-fuzz: ' | sed 's/^/PVLOCK-INFO /'
+echo "$out" | grep '^pvlock-fuzz: ' | head -8 | sed 's/^/PVLOCK-INFO /'
 if [ $rc -eq 0 ] && echo "$out" | grep -q 'result=ok' && echo "$out" | grep -q 'accepted=0 '; then
 	pass fuzz-guest-root "$(echo "$out" | grep PVLOCK-FUZZ | grep -o 'sent=[0-9]* errors=[0-9]* dropped=[0-9]*')"
 else
@@ -255,6 +257,7 @@ else
 fi
 after=$(pvlockctl -j -G get | jq -c .params)
 [ "$before" = "$after" ] && pass fuzz-params-unchanged || fail fuzz-params-unchanged "$before -> $after"
+leak_check fuzz-no-leak "$m0" "${PVLOCK_FUZZ_LEAK_MAX:-131072}" "$((FUZZ + FUZZ_UNPRIV)) messages"
 expect_out alive-after-fuzz 'livepatch +enabled' pvlockctl -G status
 
 # --- unload -------------------------------------------------------------------
@@ -276,6 +279,11 @@ else
 fi
 check reload-for-json insmod /pvlock/pvlock_guest.ko
 check reload-patched guest_patched
+# sets and gets from four processes while the module goes (pvlock-fuzz race):
+# each answered, or ENOENT once the family is gone
+pvlock-fuzz guest race 60 > /tmp/race.out 2>&1 &
+rpid=$!
+sleep 2
 js=$(pvlockctl -j unload)
 if echo "$js" | jq -e '.module == "pvlock_guest" and .unloaded and .livepatch_disabled' >/dev/null &&
 	[ ! -d /sys/module/pvlock_guest ]; then
@@ -283,4 +291,12 @@ if echo "$js" | jq -e '.module == "pvlock_guest" and .unloaded and .livepatch_di
 else
 	fail unload-json "$js"
 fi
-rmmod torture 2>/dev/null
+wait $rpid
+rrc=$?
+out=$(cat /tmp/race.out)
+if [ $rrc -eq 0 ] && echo "$out" | grep -q 'family_gone=yes .*result=ok'; then
+	pass set-during-unload "$(echo "$out" | grep -o 'requests=.*family_gone=[a-z]*')"
+else
+	fail set-during-unload "rc=$rrc $(echo "$out" | tail -3 | tr '\n' ' ')"
+fi
+check rmmod-torture rmmod torture

@@ -18,13 +18,15 @@
 #   budget-binds    a per-VM budget of 1 boost per 100 ms and a flood of
 #                   yields naming the holder: boosts refused, and the boosts
 #                   given stay within the token bucket's bound for the time
-#                   the flood took (include/pvlock/budget.h).
+#                   the flood took (include/pvlock/budget.h);
+#   set-during-vm-teardown, set-during-rmmod  netlink sets and gets racing
+#                   the VM's exit and then the module's unload.
 # Bounds: PVLOCK_EFFECT_ECS_MIN (% of a preempt-disabled vCPU's preemptions
 # judged eCS, default 90), PVLOCK_EFFECT_USER_MAX (% of a user spinner's,
 # default 10), PVLOCK_EFFECT_ANSWER_MIN (% of the yields answered as the
 # phase wants, default 90).
 . /lib/pvtest.sh
-expect 14
+expect 16
 
 q=pvlock-query
 ecs_min=${PVLOCK_EFFECT_ECS_MIN:-90}
@@ -164,5 +166,29 @@ if phase budget; then
 fi
 check budget-restore pvlockctl set vm e budget 1000
 
+# --- requests racing the VM's teardown, then the module's unload -------------------
+# (pvlock-fuzz race: sets and gets from four processes; every answer a
+# success or ENOENT, every value read one that was set)
+pvlock-fuzz host race 300 until-no-vm > /tmp/race-vm.out 2>&1 &
+rpid=$!
 wait_l2 e
+wait $rpid
+rrc=$?
+out=$(cat /tmp/race-vm.out)
+if [ $rrc -eq 0 ] && echo "$out" | grep -q 'vms=1 .*result=ok'; then
+	pass set-during-vm-teardown "$(echo "$out" | grep -o 'requests=.*torn=[0-9]*')"
+else
+	fail set-during-vm-teardown "rc=$rrc $(echo "$out" | tail -3 | tr '\n' ' ')"
+fi
+pvlock-fuzz host race 60 > /tmp/race-rmmod.out 2>&1 &
+rpid=$!
+sleep 2
 check rmmod-host rmmod pvlock_host
+wait $rpid
+rrc=$?
+out=$(cat /tmp/race-rmmod.out)
+if [ $rrc -eq 0 ] && echo "$out" | grep -q 'family_gone=yes .*result=ok'; then
+	pass set-during-rmmod "$(echo "$out" | grep -o 'requests=.*family_gone=[a-z]*')"
+else
+	fail set-during-rmmod "rc=$rrc $(echo "$out" | tail -3 | tr '\n' ' ')"
+fi

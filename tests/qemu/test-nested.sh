@@ -55,7 +55,7 @@ for kid in $TEST_KERNELS; do
 		"$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l1" -t "$PVLOCK_ROOT/tests/qemu/$payload" \
 			-k "$kid" -m kvm_amd -q -f "$VMLINUZ=/boot/vmlinuz" -f "$l2img=/boot/l2.cpio.gz" \
 			-f "$KO_HOST=/pvlock/pvlock_host.ko" -b "$PVLOCKCTL" -b "$PVLOCK_QUERY" \
-			-b /usr/bin/jq || die "L1 initramfs"
+			-b "$PVLOCK_ROOT/build/tools/pvlock-fuzz" -b /usr/bin/jq || die "L1 initramfs"
 		t0=$(now)
 		"$PVLOCK_ROOT/scripts/qemu-run.sh" -n "nested-$t-$kid" -k "$kid" -i "$l1" -s 2 -m 4096 \
 			-c max -t "$to" -a "PVLOCK_LT_SECS=$LT_SECS" || rc=1

@@ -157,8 +157,34 @@ guest_agreed() {
 	return 1
 }
 
-slab_kb() {
-	awk '/^Slab:/ { print $2 }' /proc/meminfo
+# kmem: "SLAB_KB KMALLOC_BYTES" after dropping what the kernel can drop:
+# Slab from /proc/meminfo, and the bytes in use in the kmalloc caches
+# (/proc/slabinfo: active objects times object size), where what a module
+# allocates and forgets ends up
+kmem() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	_s=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
+	echo "$_s $(awk '$1 ~ /^kmalloc-/ { b += $2 * $4 } END { printf "%d", b }' /proc/slabinfo)"
+}
+
+# leak_check NAME "KMEM" MAX_BYTES WHAT: PASS if the kmalloc caches grew by
+# at most MAX_BYTES since KMEM (kmem's output before WHAT), and kmemleak,
+# where the kernel has it, reports nothing
+leak_check() {
+	_now=$(kmem)
+	_d=$((${_now#* } - ${2#* }))
+	_l=
+	if [ -w /sys/kernel/debug/kmemleak ]; then
+		echo scan > /sys/kernel/debug/kmemleak
+		_l=$(grep -c 'unreferenced object' /sys/kernel/debug/kmemleak)
+	fi
+	_what="kmalloc caches ${2#* } -> ${_now#* } bytes ($_d), Slab ${2% *} -> ${_now% *} kB over $4; kmemleak: ${_l:-not in this kernel}"
+	if [ "$_d" -le "$3" ] && [ "${_l:-0}" -eq 0 ]; then
+		pass "$1" "$_what"
+	else
+		fail "$1" "$_what (at most $3 bytes allowed)"
+	fi
 }
 
 # --- L1 side of nested tests -------------------------------------------

@@ -154,10 +154,12 @@ static inline uint64_t rawnl_u64(const void *data, size_t len)
  * message to @cb (NULL: ignore them). 0 when done without error, else the
  * negative errno of its NLMSG_ERROR (or NLMSG_DONE) answer; -EAGAIN when
  * nothing came within the socket's timeout. @buflen: how much one read may
- * take (a small value makes the kernel split a dump into more parts).
+ * take (a small value makes the kernel split a dump into more parts);
+ * @parts (if not NULL) counts the reads that brought replies.
  */
-static inline int rawnl_answer(struct rawnl *n, uint32_t seq, size_t buflen,
-			       int (*cb)(const struct nlmsghdr *h, void *arg), void *arg)
+static inline int rawnl_answer_parts(struct rawnl *n, uint32_t seq, size_t buflen,
+				     int (*cb)(const struct nlmsghdr *h, void *arg), void *arg,
+				     unsigned int *parts)
 {
 	static unsigned char rx[64 * 1024];
 
@@ -166,6 +168,7 @@ static inline int rawnl_answer(struct rawnl *n, uint32_t seq, size_t buflen,
 	for (;;) {
 		ssize_t got = recv(n->fd, rx, buflen, 0);
 		struct nlmsghdr *h;
+		bool replies = false;
 		size_t left;
 
 		if (got < 0)
@@ -186,6 +189,9 @@ static inline int rawnl_answer(struct rawnl *n, uint32_t seq, size_t buflen,
 					memcpy(&err, NLMSG_DATA(h), sizeof(err));
 				return err < 0 ? err : 0;
 			}
+			if (parts && !replies)
+				(*parts)++;
+			replies = true;
 			if (cb) {
 				int err = cb(h, arg);
 
@@ -195,6 +201,12 @@ static inline int rawnl_answer(struct rawnl *n, uint32_t seq, size_t buflen,
 			/* a doit's reply is followed by its ack: read on */
 		}
 	}
+}
+
+static inline int rawnl_answer(struct rawnl *n, uint32_t seq, size_t buflen,
+			       int (*cb)(const struct nlmsghdr *h, void *arg), void *arg)
+{
+	return rawnl_answer_parts(n, seq, buflen, cb, arg, NULL);
 }
 
 /* Family id, and the id of its "events" group, from the nlctrl family. */
@@ -266,7 +278,8 @@ static inline int rawnl_open(struct rawnl *n, const char *name, int rcvbuf)
 	if (n->fd < 0)
 		return -errno;
 	setsockopt(n->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (rcvbuf)
+	/* beyond net.core.rmem_max where allowed (CAP_NET_ADMIN) */
+	if (rcvbuf && setsockopt(n->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
 		setsockopt(n->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (bind(n->fd, (struct sockaddr *)&me, sizeof(me)) < 0) {
 		err = -errno;
