@@ -84,10 +84,23 @@ done
 oc2=$(pvlockctl -j -H status | jq -r .host.overcommit_pct)
 info "phase 2 (a and b): overcommit now ${oc2}%"
 grep 'vm [ab] ' /tmp/pvlockd.log | sed 's/^/PVLOCK-SHOW [pvlockd] /'
-# phase 1 gave no hint (not overcommitted); phase 2's writes for a must be the
-# overcommit cap, max * 100 / overcommit, and nonzero
+# phase 1 gave no hint (not overcommitted); each of phase 2's writes for a
+# must be exactly the overcommit cap of include/pvlock/tune.h for the
+# overcommit it names: max * 100 / overcommit, at most the default over_max
+# (1024; the configuration above leaves it), within [min, max] (the file's,
+# narrowed by a's own bounds on the host)
 caps=$(sed -n 's/.*vm a (id [0-9]*): threshold [0-9]* -> \([0-9]*\): host overcommitted \([0-9]*\)%.*/\1 \2/p' /tmp/pvlockd.log)
-bad=$(echo "$caps" | awk 'NF == 2 && ($1 == 0 || $1 > int(32768 * 100 / $2) + 1)')
+bad=$(echo "$caps" | awk -v mn="$(vm_field a .params.min)" -v mx="$(vm_field a .params.max)" '
+	NF == 2 {
+		lo = mn + 0 > 256 ? mn + 0 : 256
+		hi = mx + 0 < 32768 ? mx + 0 : 32768
+		if (hi < lo) hi = lo
+		want = int(hi * 100 / $2)
+		if (want > (lo > 1024 ? lo : 1024)) want = lo > 1024 ? lo : 1024
+		if (want < lo) want = lo
+		if (want > hi) want = hi
+		if ($1 != want) print $1 " at " $2 "% (want " want ")"
+	}')
 if [ "$th_a1" = 0 ] && [ -n "$caps" ] && [ -z "$bad" ]; then
 	pass pvlockd-tunes-a "phase 1: ${oc1}% -> $th_a1; then $(echo "$caps" | wc -l) writes, e.g. $(echo "$caps" | head -1 | awk '{ print $1 " at " $2 "%" }')"
 else
