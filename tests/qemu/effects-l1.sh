@@ -14,23 +14,31 @@
 #                   a critical section: answered SAME_VM, the boost counted
 #                   on the vCPU named and never on the other one;
 #   unnamed-user    yields naming nobody while only user-mode spinners are
-#                   preempted: answered NONE (HALTED with the halt flag);
+#                   preempted: answered NONE (HALTED with the halt flag),
+#                   but when a spinner was preempted in an interrupt (an eCS
+#                   too: see below);
 #   budget-binds    a per-VM budget of 1 boost per 100 ms and a flood of
 #                   yields naming the holder: boosts refused, and the boosts
 #                   given stay within the token bucket's bound for the time
 #                   the flood took (include/pvlock/budget.h);
 #   set-during-vm-teardown, set-during-rmmod  netlink sets and gets racing
 #                   the VM's exit and then the module's unload.
-# Bounds: PVLOCK_EFFECT_ECS_MIN (% of a preempt-disabled vCPU's preemptions
-# judged eCS, default 90), PVLOCK_EFFECT_USER_MAX (% of a user spinner's,
-# default 10), PVLOCK_EFFECT_ANSWER_MIN (% of the yields answered as the
-# phase wants, default 90).
+# Bounds, from what the mechanism gives here: PVLOCK_EFFECT_ECS_MIN (% of a
+# preempt-disabled vCPU's preemptions judged eCS; 95% measured, default 80),
+# PVLOCK_EFFECT_USER_MAX (% of a user-mode spinner's; default 25). A spinner
+# is not always in user mode: the L1 preempts a vCPU mostly at a VM exit,
+# and a guest exits most inside its interrupt handlers (timer, IPI, EOI),
+# where the preempt count is not zero; 9-12% of its preemptions measured
+# (6.12), and a yield naming nobody is served about as often. A judgement
+# that reads the wrong vCPU's word or none gives about the other vCPU's
+# figure (10% or 95%). PVLOCK_EFFECT_ANSWER_MIN: % of the named yields
+# served (400 of 400 measured, default 90).
 . /lib/pvtest.sh
 expect 16
 
 q=pvlock-query
-ecs_min=${PVLOCK_EFFECT_ECS_MIN:-90}
-user_max=${PVLOCK_EFFECT_USER_MAX:-10}
+ecs_min=${PVLOCK_EFFECT_ECS_MIN:-80}
+user_max=${PVLOCK_EFFECT_USER_MAX:-25}
 ans_min=${PVLOCK_EFFECT_ANSWER_MIN:-90}
 budget=1
 
@@ -139,12 +147,14 @@ if phase none; then
 	n=$(a calls) none=$(a none) halted=$(a halted) same=$(a same) bad=$(a bad)
 	r=$(($(d 1 boosts_received) + $(d 2 boosts_received)))
 	other=$(($(d vm yields) - n))
-	# even calls without the halt flag (NONE), odd ones with it (HALTED)
-	if [ -n "$n" ] && [ "$n" -gt 0 ] && [ "$bad" = 0 ] && [ "$(pct $((none + halted)) "$n")" -ge "$ans_min" ] &&
+	# even calls without the halt flag (NONE), odd ones with it (HALTED);
+	# served only as often as a spinner is preempted inside an interrupt
+	if [ -n "$n" ] && [ "$n" -gt 0 ] && [ "$bad" = 0 ] && [ "$(pct "$same" "$n")" -le "$user_max" ] &&
+	   [ $((none + halted + same)) -eq "$n" ] && [ "$none" -gt 0 ] && [ "$halted" -gt 0 ] &&
 	   [ "$none" -le $(((n + 1) / 2)) ] && [ "$halted" -le $((n / 2)) ] && [ "$r" -le $((same + other)) ]; then
-		pass unnamed-user "$none NONE and $halted HALTED of $n yields (SAME_VM $same); host: vCPUs 1, 2 received +$r"
+		pass unnamed-user "$none NONE and $halted HALTED of $n yields, SAME_VM $same ($(pct "$same" "$n")% <= $user_max%); host: vCPUs 1, 2 received +$r"
 	else
-		fail unnamed-user "NONE $none HALTED $halted SAME_VM $same of ${n:-?} (want NONE + HALTED >= $ans_min%, NONE <= $(((n + 1) / 2)), HALTED <= $((n / 2)), bad=${bad:-?}); received +$r"
+		fail unnamed-user "NONE $none HALTED $halted SAME_VM $same of ${n:-?} (want SAME_VM <= $user_max%, NONE <= $(((n + 1) / 2)), HALTED <= $((n / 2)), both > 0, bad=${bad:-?}); received +$r (want <= $((same + other)))"
 	fi
 fi
 
@@ -152,16 +162,20 @@ fi
 check budget-set pvlockctl set vm e budget $budget
 period=$($q host-vms | jq '.[] | select(.name == "e") | .params.period_ms')
 if phase budget; then
-	n=$(a calls) same=$(a same) denied=$(a denied)
+	n=$(a calls) same=$(a same) denied=$(a denied) fms=$(a ms)
 	g=$(d vm boosts_given) dn=$(d vm budget_denied)
-	# a full bucket (what was left, cut to the new size) plus what refilled
-	# while the flood lasted, one token of slack for the clocks' rounding
-	bound=$((budget + budget * ms / period + 1))
+	other=$(($(d vm yields) - n))
+	# A full bucket (what was left, cut to the new size) plus what refilled
+	# while the flood lasted (its own clock, 100 ms of slack for where it
+	# began and ended), a token for the clocks' rounding, and the yields of
+	# pvlock_guest's own lock waits meanwhile, each of which may have taken
+	# a boost outside the flood
+	bound=$((budget * (1 + (fms + 100) / period) + 1 + other))
 	if [ -n "$n" ] && [ "$n" -ge $((10 * bound)) ] && [ "$dn" -gt 0 ] && [ "$denied" -gt 0 ] &&
 	   [ "$g" -le "$bound" ] && [ "$same" -le "$g" ]; then
-		pass budget-binds "$n yields in ${ms} ms: $g boosts given <= $bound allowed, $dn refused (guest: $same SAME_VM, $denied DENIED)"
+		pass budget-binds "$n yields in $fms ms: $g boosts given <= $bound allowed, $dn refused (guest: $same SAME_VM, $denied DENIED)"
 	else
-		fail budget-binds "${n:-?} yields in ${ms} ms (want >= $((10 * bound))): $g boosts given (want <= $bound), $dn refused (want > 0); guest: SAME_VM ${same:-?} (want <= $g), DENIED ${denied:-?}"
+		fail budget-binds "${n:-?} yields in ${fms:-?} ms (want >= $((10 * bound))): $g boosts given (want <= $bound), $dn refused (want > 0); guest: SAME_VM ${same:-?} (want <= $g), DENIED ${denied:-?}"
 	fi
 fi
 check budget-restore pvlockctl set vm e budget 1000
