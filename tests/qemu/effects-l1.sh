@@ -194,6 +194,8 @@ check budget-restore pvlockctl set vm e budget 1000
 pvlock-fuzz host race 300 until-no-vm > /tmp/race-vm.out 2>&1 &
 rpid=$!
 wait_l2 e
+# the race ends when no VM is listed any more: soon after the VM's exit
+wait_for 30 sh -c "! kill -0 $rpid" || kill $rpid
 wait $rpid
 rrc=$?
 out=$(cat /tmp/race-vm.out)
