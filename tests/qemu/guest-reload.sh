@@ -21,8 +21,8 @@ check locktorture-start insmod /lt/locktorture.ko torture_type=spin_lock stat_in
 sleep 2
 pcpu() { awk '/^Percpu:/ { print $2 }' /proc/meminfo; }
 # one line per reading: cycle, Slab kB, kmalloc bytes, Percpu kB
-echo "0 $(kmem) $(pcpu)" > /tmp/mem.txt
-cp /proc/slabinfo /tmp/slab0
+m0=$(kmem)
+echo "0 $m0 $(pcpu)" > /tmp/mem.txt
 
 i=1 ok=0
 while [ $i -le "$n" ]; do
@@ -41,14 +41,12 @@ while [ $i -le "$n" ]; do
 		fail "cycle-$i" "load: $(dmesg | tail -3 | tr '\n' ' ')"
 		guest_unload 2>/dev/null
 	fi
-	echo "$i $(kmem) $(pcpu)" >> /tmp/mem.txt
+	m1=$(kmem)
+	echo "$i $m1 $(pcpu)" >> /tmp/mem.txt
 	i=$((i + 1))
 done
 info "per cycle (cycle, Slab kB, kmalloc bytes, Percpu kB): $(tr '\n' ';' < /tmp/mem.txt)"
-# the caches that grew most from before the first cycle to after the last
-info "grew most: $(awk 'NR == FNR { if ($1 !~ /^#/) b[$1] = $2 * $4; next }
-	$1 !~ /^#/ && $1 in b { d = $2 * $4 - b[$1]; if (d) print d, $1 }' /tmp/slab0 /proc/slabinfo |
-	sort -rn | head -5 | tr '\n' ' ')"
+info "grew most from before the first cycle to after the last: $(slab_grew "$m0" "$m1")"
 
 # slope COLUMN: least-squares growth of that column per cycle
 slope() {

@@ -165,7 +165,19 @@ kmem() {
 	sync
 	echo 3 > /proc/sys/vm/drop_caches
 	_s=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
-	echo "$_s $(awk '$1 ~ /^kmalloc-/ { b += $2 * $4 } END { printf "%d", b }' /proc/slabinfo)"
+	cp /proc/slabinfo /tmp/kmem.slabinfo
+	_k=$(awk '$1 ~ /^kmalloc-/ { b += $2 * $4 } END { printf "%d", b }' /tmp/kmem.slabinfo)
+	# kept for slab_grew, under the figure it gave
+	mv /tmp/kmem.slabinfo "/tmp/kmem-$_k.slabinfo"
+	echo "$_s $_k"
+}
+
+# slab_grew "KMEM" "KMEM": the caches that grew most between two readings,
+# bytes and name
+slab_grew() {
+	awk 'NR == FNR { if ($1 !~ /^#/) b[$1] = $2 * $4; next }
+		$1 !~ /^#/ && $1 in b { d = $2 * $4 - b[$1]; if (d > 0) print d, $1 }' \
+		"/tmp/kmem-${1#* }.slabinfo" "/tmp/kmem-${2#* }.slabinfo" | sort -rn | head -4 | tr '\n' ' '
 }
 
 # leak_check NAME "KMEM" MAX_BYTES WHAT: PASS if the kmalloc caches grew by
@@ -179,7 +191,7 @@ leak_check() {
 		echo scan > /sys/kernel/debug/kmemleak
 		_l=$(grep -c 'unreferenced object' /sys/kernel/debug/kmemleak)
 	fi
-	_what="kmalloc caches ${2#* } -> ${_now#* } bytes ($_d), Slab ${2% *} -> ${_now% *} kB over $4; kmemleak: ${_l:-not in this kernel}"
+	_what="kmalloc caches ${2#* } -> ${_now#* } bytes ($_d), Slab ${2% *} -> ${_now% *} kB over $4; grew most: $(slab_grew "$2" "$_now"); kmemleak: ${_l:-not in this kernel}"
 	if [ "$_d" -le "$3" ] && [ "${_l:-0}" -eq 0 ]; then
 		pass "$1" "$_what"
 	else
