@@ -153,9 +153,13 @@ static inline uint64_t rawnl_u64(const void *data, size_t len)
  * Read answers to request @seq until it is done, handing every reply
  * message to @cb (NULL: ignore them). 0 when done without error, else the
  * negative errno of its NLMSG_ERROR (or NLMSG_DONE) answer; -EAGAIN when
- * nothing came within the socket's timeout. @buflen: how much one read may
- * take (a small value makes the kernel split a dump into more parts);
- * @parts (if not NULL) counts the reads that brought replies.
+ * nothing came within the socket's timeout; -EMSGSIZE when a datagram did
+ * not fit in @buflen bytes (the kernel sizes a dump's parts by the largest
+ * read the socket has seen: a socket that once read 64 kB gets parts that
+ * a 4 kB read truncates). @buflen: how much one read may take (a small
+ * value, on a socket that never read more, makes the kernel split a dump
+ * into more parts); @parts (if not NULL) counts the reads that brought
+ * replies.
  */
 static inline int rawnl_answer_parts(struct rawnl *n, uint32_t seq, size_t buflen,
 				     int (*cb)(const struct nlmsghdr *h, void *arg), void *arg,
@@ -166,13 +170,15 @@ static inline int rawnl_answer_parts(struct rawnl *n, uint32_t seq, size_t bufle
 	if (buflen > sizeof(rx) || !buflen)
 		buflen = sizeof(rx);
 	for (;;) {
-		ssize_t got = recv(n->fd, rx, buflen, 0);
+		ssize_t got = recv(n->fd, rx, buflen, MSG_TRUNC);
 		struct nlmsghdr *h;
 		bool replies = false;
 		size_t left;
 
 		if (got < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		if ((size_t)got > buflen)
+			return -EMSGSIZE;
 		left = (size_t)got;
 		for (h = (struct nlmsghdr *)rx; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
 			if (h->nlmsg_seq != seq)
@@ -294,8 +300,10 @@ static inline int rawnl_open(struct rawnl *n, const char *name, int rcvbuf)
 	rawnl_put(r, CTRL_ATTR_FAMILY_NAME, name, strlen(name) + 1);
 	err = rawnl_send(n, r);
 	free(r);
+	/* a small read: the family's answer fits, and dumps on this socket
+	 * stay split into parts that a small read takes whole */
 	if (!err)
-		err = rawnl_answer(n, n->seq, 0, rawnl_family_cb, &fa);
+		err = rawnl_answer(n, n->seq, 4096, rawnl_family_cb, &fa);
 	if (!err && !fa.id)
 		err = -ENOENT;
 	if (err)
