@@ -80,8 +80,10 @@ daemon_test() {
 			daemon_l1_initrd "$initrd" "$kid" "$PVLOCK_ROOT/tests/qemu/daemon-l1.sh" "$l2"
 		fi
 		t0=$(now)
+		dbg=
+		[ "$t" = daemon-l1 ] && dbg="slub_debug=F,kmalloc-* kfence.sample_interval=0"
 		"$PVLOCK_ROOT/scripts/qemu-run.sh" -n "$t-$kid" -k "$kid" -i "$initrd" -s 2 -m 4096 \
-			-c max -t 480 || rc=1
+			-c max -t 480 -a "$dbg" || rc=1
 		msg "$t-$kid: $(elapsed "$t0")s"
 		;;
 	*)
