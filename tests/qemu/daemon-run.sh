@@ -45,7 +45,7 @@ daemon_l1_initrd() {	# OUT KID PAYLOAD L2
 }
 
 daemon_test() {
-	local t=$1 kid=$2 initrd l2 t0 rc=0
+	local t=$1 kid=$2 initrd l2 t0 dbg rc=0
 
 	daemon_tools
 	case $t in
@@ -80,6 +80,7 @@ daemon_test() {
 			daemon_l1_initrd "$initrd" "$kid" "$PVLOCK_ROOT/tests/qemu/daemon-l1.sh" "$l2"
 		fi
 		t0=$(now)
+		# daemon-l1: exact kmalloc counts for the fuzzer's leak check
 		dbg=
 		[ "$t" = daemon-l1 ] && dbg="slub_debug=F,kmalloc-* kfence.sample_interval=0"
 		"$PVLOCK_ROOT/scripts/qemu-run.sh" -n "$t-$kid" -k "$kid" -i "$initrd" -s 2 -m 4096 \
