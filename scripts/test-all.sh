@@ -3,7 +3,8 @@
 # Everything CI runs, stage by stage, each timed; a failing stage does not
 # stop the others. Closes with the kernels booted (exact version and
 # compilers) and each QEMU run's result and time, the stage times, and on
-# its last line the total over every stage: "N passed, N failed".
+# its last line the total over every stage:
+# "N passed, N failed, N retried, N notes" (scripts/tally.sh).
 #   PVLOCK_TEST_SET=full    the QEMU tests' full set (make test-full; see
 #                           tests/qemu/common.sh)
 . "$(dirname "$0")/lib.sh"

@@ -9,6 +9,7 @@
 # the host side in place: pvlock_host unloaded for stock, loaded (guest
 # registered) for pvlock. One "PVLOCK-BENCH" line per run.
 . /lib/pvtest.sh
+expect 3
 
 rounds=${PVLOCK_BENCH_ROUNDS:-5}
 secs=${PVLOCK_BENCH_SECS:-20}

@@ -7,6 +7,7 @@
 # guest wants stock it unloads pvlock_host (and stops pvlockd); when every
 # guest wants pvlock it loads them.
 . /lib/pvtest.sh
+expect $((3 + ${PVLOCK_BENCH_UNDER:-1}))
 
 rounds=${PVLOCK_BENCH_ROUNDS:-5}
 secs=${PVLOCK_BENCH_SECS:-20}

@@ -8,6 +8,7 @@
 # (another build of the module, bench-guest.sh PVLOCK_BENCH_EXTRA), both
 # loaded with mode=stock.
 . /lib/pvtest.sh
+expect 2
 
 rounds=${PVLOCK_BENCH_ROUNDS:-10}
 secs=${PVLOCK_BENCH_SECS:-8}

@@ -37,7 +37,7 @@ plan() {
 		P_GUEST="lock reload" P_LOCK_SMPS=4 P_LT_SECS=30 P_RELOADS=10 P_NESTED=host
 	else
 		P_GUEST="basic lock reload kvm daemon daemon-bpf daemon-l1"
-		P_LOCK_SMPS="2 4" P_LT_SECS=60 P_RELOADS=20 P_NESTED="basic host mixed"
+		P_LOCK_SMPS="2 4" P_LT_SECS=60 P_RELOADS=20 P_NESTED="basic host mixed effects"
 		# the daemon's L1 tests need the host module's VM tracking and the
 		# BPF observer, which target 6.12; pvlockd itself is userspace, and
 		# the host module's other kernels have their own nested tests

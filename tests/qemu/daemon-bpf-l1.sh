@@ -15,6 +15,7 @@
 #    capabilities, through setpriv) suffice for the observer and for
 #    netlink changes; without tracefs the observer says so and how to mount it.
 . /lib/pvtest.sh
+expect 54
 
 logcount() { grep -c -- "$1" /tmp/pvlockd.log; }
 

@@ -10,6 +10,7 @@
 # an exit 1 "not found" would mean it tried), help everywhere, unique-prefix
 # abbreviations, -o columns, human units, -j help params.
 . /lib/pvtest.sh
+expect 72
 
 q=pvlock-query
 FUZZ=${PVLOCK_FUZZ_MSGS:-10000}
@@ -100,10 +101,11 @@ locks_during=$($q guest-locks)
 check lt-stop rmmod locktorture
 sleep 1
 
-# --- stats JSON against pvlock-query: q1 <= pvlockctl <= q2 for every counter ---
-q1=$($q guest-stats)
+# --- stats JSON against the module: q1 <= pvlockctl <= q2 for every counter, ---
+# read around it by pvlock-genl (raw netlink: no code shared with pvlockctl)
+q1=$(pvlock-genl guest-stats)
 js=$(pvlockctl -j -G stats --once -d 0.2)
-q2=$($q guest-stats)
+q2=$(pvlock-genl guest-stats)
 bad=
 n=0
 for c in $(echo "$q1" | jq -r 'del(.hist) | keys[]'); do
@@ -278,9 +280,11 @@ fi
 
 # --- the fuzzer -----------------------------------------------------------------
 before=$(pvlockctl -j -G get | jq -c .params)
+m0=$(kmem)
 out=$(pvlock-fuzz guest "$FUZZ" 2>&1)
 rc=$?
-echo "$out" | sed 's/^/PVLOCK-INFO /'
+echo "$out" | grep -v '^pvlock-fuzz: ' | sed 's/^/PVLOCK-INFO /'
+echo "$out" | grep '^pvlock-fuzz: ' | head -8 | sed 's/^/PVLOCK-INFO /'
 if [ $rc -eq 0 ] && echo "$out" | grep -q 'result=ok' && echo "$out" | grep -q 'accepted=0 '; then
 	pass fuzz-guest-root "$(echo "$out" | grep PVLOCK-FUZZ | grep -o 'sent=[0-9]* errors=[0-9]* dropped=[0-9]*')"
 else
@@ -296,6 +300,7 @@ else
 fi
 after=$(pvlockctl -j -G get | jq -c .params)
 [ "$before" = "$after" ] && pass fuzz-params-unchanged || fail fuzz-params-unchanged "$before -> $after"
+leak_check fuzz-no-leak "$m0" "${PVLOCK_FUZZ_LEAK_MAX:-131072}" "$((FUZZ + FUZZ_UNPRIV)) messages"
 expect_out alive-after-fuzz 'livepatch +enabled' pvlockctl -G status
 
 # --- unload -------------------------------------------------------------------
@@ -317,6 +322,11 @@ else
 fi
 check reload-for-json insmod /pvlock/pvlock_guest.ko
 check reload-patched guest_patched
+# sets and gets from four processes while the module goes (pvlock-fuzz race):
+# each answered, or ENOENT once the family is gone
+pvlock-fuzz guest race 60 > /tmp/race.out 2>&1 &
+rpid=$!
+sleep 2
 js=$(pvlockctl -j unload)
 if echo "$js" | jq -e '.module == "pvlock_guest" and .unloaded and .livepatch_disabled' >/dev/null &&
 	[ ! -d /sys/module/pvlock_guest ]; then
@@ -324,4 +334,12 @@ if echo "$js" | jq -e '.module == "pvlock_guest" and .unloaded and .livepatch_di
 else
 	fail unload-json "$js"
 fi
-rmmod torture 2>/dev/null
+wait $rpid
+rrc=$?
+out=$(cat /tmp/race.out)
+if [ $rrc -eq 0 ] && echo "$out" | grep -q 'family_gone=yes .*result=ok'; then
+	pass set-during-unload "$(echo "$out" | grep -o 'requests=.*family_gone=[a-z]*')"
+else
+	fail set-during-unload "rc=$rrc $(echo "$out" | tail -3 | tr '\n' ' ')"
+fi
+check rmmod-torture rmmod torture

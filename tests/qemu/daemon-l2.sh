@@ -6,6 +6,7 @@
 # printing "PVLOCK-INFO sample t=S host_threshold=N handshake=H"; the L1
 # payload reads those lines from this console.
 . /lib/pvtest.sh
+expect 5
 
 secs=${PVLOCK_L2_SECS:-40}
 if ! insmod /pvlock/pvlock_guest.ko mode=adaptive; then

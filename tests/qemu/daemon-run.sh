@@ -21,7 +21,9 @@ daemon_tools() {
 	PVLOCK_FUZZ=$PVLOCK_ROOT/build/tools/pvlock-fuzz
 	PROMCHECK=$PVLOCK_ROOT/build/tools/promcheck
 	NOTIFY_LISTEN=$PVLOCK_ROOT/build/tools/notify-listen
-	[ -x "$PVLOCKD" ] && [ -x "$PVLOCK_FUZZ" ] && [ -x "$PROMCHECK" ] && [ -x "$NOTIFY_LISTEN" ] ||
+	PVLOCK_GENL=$PVLOCK_ROOT/build/tools/pvlock-genl
+	[ -x "$PVLOCKD" ] && [ -x "$PVLOCK_FUZZ" ] && [ -x "$PROMCHECK" ] && [ -x "$NOTIFY_LISTEN" ] &&
+		[ -x "$PVLOCK_GENL" ] ||
 		die "daemon test tools missing"
 }
 
@@ -40,11 +42,11 @@ daemon_l1_initrd() {	# OUT KID PAYLOAD L2
 		-f "$KO_HOST=/pvlock/pvlock_host.ko" \
 		-f "$PVLOCK_ROOT/daemon/pvlockd.conf=/etc/pvlock/pvlockd.conf.example" \
 		-b "$PVLOCKCTL" -b "$PVLOCKD" -b "$PVLOCK_FUZZ" -b "$PROMCHECK" -b "$PVLOCK_QUERY" \
-		-b "$NOTIFY_LISTEN" -b /usr/bin/jq -b /usr/bin/setpriv || die "L1 initramfs"
+		-b "$NOTIFY_LISTEN" -b "$PVLOCK_GENL" -b /usr/bin/jq -b /usr/bin/setpriv || die "L1 initramfs"
 }
 
 daemon_test() {
-	local t=$1 kid=$2 initrd l2 rc=0
+	local t=$1 kid=$2 initrd l2 dbg rc=0
 
 	daemon_tools
 	case $t in
@@ -53,8 +55,12 @@ daemon_test() {
 		"$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$initrd" -t "$PVLOCK_ROOT/tests/qemu/daemon-guest.sh" \
 			-f "$KO_GUEST=/pvlock/pvlock_guest.ko" -f "$KO_TORTURE=/lt/torture.ko" \
 			-f "$KO_LOCKTORTURE=/lt/locktorture.ko" \
-			-b "$PVLOCKCTL" -b "$PVLOCK_QUERY" -b "$PVLOCK_FUZZ" -b /usr/bin/jq || die "initramfs"
-		run_qemu "daemon-guest-$kid" "$kid" -i "$initrd" -s 2 -t 400 || rc=1
+			-b "$PVLOCKCTL" -b "$PVLOCK_QUERY" -b "$PVLOCK_FUZZ" -b "$PVLOCK_GENL" \
+			-b /usr/bin/jq || die "initramfs"
+		# exact counts of the kmalloc caches for the fuzzer's leak check
+		# (as for guest-reload in tests/qemu/test-guest.sh)
+		run_qemu "daemon-guest-$kid" "$kid" -i "$initrd" -s 2 -t 400 \
+			-a "slub_debug=F,kmalloc-* kfence.sample_interval=0" || rc=1
 		;;
 	daemon-bpf|daemon-l1)
 		l2=$INITRD_DIR/daemon-l2-$kid.cpio.gz
@@ -65,7 +71,10 @@ daemon_test() {
 		else
 			daemon_l1_initrd "$initrd" "$kid" "$PVLOCK_ROOT/tests/qemu/daemon-l1.sh" "$l2"
 		fi
-		run_qemu "$t-$kid" "$kid" -i "$initrd" -s 2 -m 4096 -c max -t 480 || rc=1
+		# daemon-l1: exact kmalloc counts for the fuzzer's leak check
+		dbg=
+		[ "$t" = daemon-l1 ] && dbg="slub_debug=F,kmalloc-* kfence.sample_interval=0"
+		run_qemu "$t-$kid" "$kid" -i "$initrd" -s 2 -m 4096 -c max -t 480 -a "$dbg" || rc=1
 		;;
 	*)
 		die "unknown daemon test $t"

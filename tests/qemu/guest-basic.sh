@@ -4,6 +4,7 @@
 # status (text and JSON), unloads cleanly; without it pvlockctl says what is
 # missing and exits 1.
 . /lib/pvtest.sh
+expect 20
 
 out=$(pvlockctl status 2>&1); rc=$?
 if [ $rc -eq 1 ] && echo "$out" | grep -q 'pvlock_guest.*not loaded\|neither pvlock_guest'; then

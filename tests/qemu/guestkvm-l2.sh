@@ -4,6 +4,7 @@
 # one patched and taken, the handshake says "host without pvlock", waits
 # fall back to HLT, locktorture passes.
 . /lib/pvtest.sh
+expect 11
 
 secs=${PVLOCK_LT_SECS:-45}
 q=pvlock-query

@@ -12,6 +12,7 @@
 #      idle, yields from one CPU (pvlock_crossyield): only b's vCPUs can be
 #      yielded to, and the host's counters on both sides move by what a saw.
 . /lib/pvtest.sh
+expect 18
 
 q=pvlock-query
 secs=${PVLOCK_LT_SECS:-20}
@@ -83,7 +84,20 @@ for n in a b; do
 done
 same=$(echo "$vms" | jq '[.[].stats.yield_same_vm] | add')
 cross=$(echo "$vms" | jq '[.[].stats.yield_cross_vm] | add')
-if [ "$same" -gt 0 ]; then pass yields-same-vm "$same"; else fail yields-same-vm "$vms"; fi
+# Same-VM yields per VM and second of phase 1's locktorture (4 vCPUs on one
+# L1 CPU: a preempted holder and its waiters are the usual case), not "at
+# least one". Measured: 103 per VM-second on 6.1, 10 on 6.12 (whose EEVDF
+# preempts the vCPUs four times as often, and whose waiters yield across
+# VMs more). The floor, a fifth of the lower figure, leaves room for nested
+# TCG's run-to-run spread (up to 3x) and fails a yield path that mostly
+# stopped serving.
+rate_min=${PVLOCK_SAME_RATE_MIN:-2}
+rate=$((same / (2 * secs)))
+if [ "$rate" -ge "$rate_min" ]; then
+	pass yields-same-vm "$same in ${secs} s of locktorture in 2 VMs: $rate per VM-second (>= $rate_min)"
+else
+	fail yields-same-vm "$same in ${secs} s of locktorture in 2 VMs: $rate per VM-second (want >= $rate_min): $vms"
+fi
 # With all four vCPUs on one L1 CPU a waiter's own VM nearly always has a
 # vCPU worth its yield, so how many go across here is chance; step 3 makes
 # them happen.

@@ -9,6 +9,7 @@
 # a few lines, keep serving the good VM, and forget the hostile VM when it
 # is killed while registered.
 . /lib/pvtest.sh
+expect 20
 
 q=pvlock-query
 secs=${PVLOCK_LT_SECS:-20}

@@ -3,6 +3,7 @@
 # L2 KVM guest: it really is a KVM guest with PV spinlocks, and
 # pvlock_guest loads and answers there.
 . /lib/pvtest.sh
+expect 5
 
 expect_out kvm-pv-spinlocks 'PV spinlocks enabled' dmesg
 expect_out kvm-clock 'kvm-clock' dmesg

@@ -3,6 +3,7 @@
 # L1 under TCG (-cpu max: SVM + NPT): load kvm and kvm_amd, load
 # pvlock_host, start a real L2 KVM guest that loads pvlock_guest.
 . /lib/pvtest.sh
+expect 8
 
 check load-kvm load_kmods
 if [ -c /dev/kvm ]; then pass dev-kvm; else fail dev-kvm "no /dev/kvm after loading kvm_amd"; fi

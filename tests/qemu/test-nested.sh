@@ -5,10 +5,12 @@
 # Which kernels and which runs on each: see the plan in tests/qemu/common.sh
 # (PVLOCK_TEST_SET=ci|full). To choose by hand:
 #   TEST_KERNELS="6.12-trixie 7-sid"  kernels (ids of scripts/kernels.list)
-#   NESTED_TESTS="basic host mixed"   which L1 payloads on every kernel
-#     basic  tests/qemu/nested-basic.sh: modules load, status from L1 and L2
-#     host   tests/qemu/host-l1.sh: two pvlock guests, counters, unload/reload
-#     mixed  tests/qemu/host-mixed-l1.sh: pvlock, plain and hostile guests
+#   NESTED_TESTS="basic host mixed effects"   which L1 payloads on every kernel
+#     basic    tests/qemu/nested-basic.sh: modules load, status from L1 and L2
+#     host     tests/qemu/host-l1.sh: two pvlock guests, counters, unload/reload
+#     mixed    tests/qemu/host-mixed-l1.sh: pvlock, plain and hostile guests
+#     effects  tests/qemu/effects-l1.sh: eCS judgement, named yield target and
+#              budgets, each measured on the host's per-vCPU counters
 #   PVLOCK_LT_SECS=20                 locktorture seconds per phase in L2
 . "$(dirname "$0")/../../scripts/lib.sh"
 . "$PVLOCK_ROOT/tests/qemu/common.sh"
@@ -43,13 +45,20 @@ for kid in $TEST_KERNELS; do
 		       to=300 ;;
 		host) payload=host-l1.sh l2img=$l2 to=$((LT_SECS * 4 + 420)) ;;
 		mixed) payload=host-mixed-l1.sh l2img=$l2 to=$((LT_SECS * 4 + 480)) ;;
+		effects) payload=effects-l1.sh l2img=$INITRD_DIR/effects-l2-$kid.cpio.gz
+		       ko=$("$PVLOCK_ROOT/scripts/build-testmod.sh" "$kid" pvlock_effects) || die "pvlock_effects"
+		       "$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l2img" \
+			       -t "$PVLOCK_ROOT/tests/qemu/effects-l2.sh" -f "$KO_GUEST=/pvlock/pvlock_guest.ko" \
+			       -f "$ko=/pvlock/pvlock_effects.ko" -b "$PVLOCKCTL" -b "$PVLOCK_QUERY" \
+			       -b /usr/bin/jq || die "L2 initramfs"
+		       to=600 ;;
 		*) die "unknown nested test '$t'" ;;
 		esac
 		l1=$INITRD_DIR/nested-$t-$kid.cpio.gz
 		"$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l1" -t "$PVLOCK_ROOT/tests/qemu/$payload" \
 			-k "$kid" -m kvm_amd -q -f "$VMLINUZ=/boot/vmlinuz" -f "$l2img=/boot/l2.cpio.gz" \
 			-f "$KO_HOST=/pvlock/pvlock_host.ko" -b "$PVLOCKCTL" -b "$PVLOCK_QUERY" \
-			-b /usr/bin/jq || die "L1 initramfs"
+			-b "$PVLOCK_ROOT/build/tools/pvlock-fuzz" -b /usr/bin/jq || die "L1 initramfs"
 		run_qemu "nested-$t-$kid" "$kid" -i "$l1" -s 2 -m 4096 -c max -t "$to" \
 			-a "PVLOCK_LT_SECS=$LT_SECS" || rc=1
 	done

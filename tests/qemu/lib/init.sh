@@ -14,6 +14,10 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 ln -sf /proc/self/fd /dev/fd 2>/dev/null
 hostname "${PVLOCK_HOSTNAME:-pvlock}"
+# A task blocked for a minute is reported ("INFO: task ... blocked for more
+# than 60 seconds", a console-scan failure): the kernel's 120 s would let a
+# stuck unload or a lost wake-up pass unseen in runs of a few minutes.
+echo 60 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
 ip link set lo up 2>/dev/null
 
 . /lib/pvtest.sh

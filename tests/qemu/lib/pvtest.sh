@@ -10,6 +10,32 @@ pass() { echo "PVLOCK-RESULT PASS $1${2:+: $2}"; echo P >> /run/pvlock.tally 2>/
 fail() { echo "PVLOCK-RESULT FAIL $1${2:+: $2}"; echo F >> /run/pvlock.tally 2>/dev/null; }
 info() { echo "PVLOCK-INFO $*"; }
 
+# expect N: the payload reports N results (PASS or FAIL lines) when it runs
+# to its end. Declared once, near the top: the runner fails a guest that
+# reported fewer (a payload that stopped early after some PASS lines is not
+# green).
+expect() { echo "PVLOCK-EXPECT $1"; }
+
+# insmod and rmmod of pvlock's modules (every module named pvlock*, the test
+# modules included) are announced on the console, straight to it since a
+# caller may capture the output (check, $(...)): "PVLOCK-MODULE load NAME"
+# before the load is tried, "PVLOCK-MODULE unload NAME" once it is gone.
+# scripts/qemu-run.sh runs a test again after a nested-TCG fault only if the
+# faulting guest had no pvlock module loaded at the time.
+pvlock_mod() {	# pvlock_mod load|unload PATH-OR-NAME
+	case ${2##*/} in
+	pvlock*) _m=${2##*/}; echo "PVLOCK-MODULE $1 ${_m%.ko}" > /dev/console ;;
+	esac
+}
+insmod() {
+	pvlock_mod load "$1"
+	command insmod "$@"
+}
+rmmod() {
+	command rmmod "$@" || return
+	for _a; do pvlock_mod unload "$_a"; done
+}
+
 # check NAME CMD...: PASS if CMD exits 0, else FAIL with its last lines.
 check() {
 	_n=$1; shift
@@ -115,8 +141,66 @@ guest_patched() {
 	done
 }
 
-slab_kb() {
-	awk '/^Slab:/ { print $2 }' /proc/meminfo
+# guest_agreed SECONDS: until pvlock_guest's handshake is agreed and every
+# CPU registered (status 1 if that takes longer)
+guest_agreed() {
+	_i=0
+	while [ $_i -lt $(($1 * 10)) ]; do
+		_st=$(pvlockctl -j -G status 2>/dev/null)
+		if [ "$(echo "$_st" | jq -r .guest.handshake)" = agreed ] &&
+		   [ "$(echo "$_st" | jq -r .guest.registered)" = "$(nproc)" ]; then
+			return 0
+		fi
+		usleep 100000
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# kmem: "SLAB_KB KMALLOC_BYTES" after dropping what the kernel can drop:
+# Slab from /proc/meminfo, and the bytes in use in the kmalloc caches
+# (/proc/slabinfo: active objects times object size), where what a module
+# allocates and forgets ends up. Exact only in a guest booted with
+# "slub_debug=F,kmalloc-* kfence.sample_interval=0": otherwise SLUB counts
+# every object of each CPU's current slabs as in use, and the figure moves
+# by whole slabs (32 kB for kmalloc-4k) with no leak at all.
+kmem() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	sleep 1		# objects freed after an RCU grace period (sockets, files)
+	_s=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
+	cp /proc/slabinfo /tmp/kmem.slabinfo
+	_k=$(awk '$1 ~ /^kmalloc-/ { b += $2 * $4 } END { printf "%d", b }' /tmp/kmem.slabinfo)
+	# kept for slab_grew, under the figure it gave
+	mv /tmp/kmem.slabinfo "/tmp/kmem-$_k.slabinfo"
+	echo "$_s $_k"
+}
+
+# slab_grew "KMEM" "KMEM": the caches that grew most between two readings,
+# bytes and name
+slab_grew() {
+	awk 'NR == FNR { if ($1 !~ /^#/) b[$1] = $2 * $4; next }
+		$1 !~ /^#/ && $1 in b { d = $2 * $4 - b[$1]; if (d > 0) print d, $1 }' \
+		"/tmp/kmem-${1#* }.slabinfo" "/tmp/kmem-${2#* }.slabinfo" | sort -rn | head -4 | tr '\n' ' '
+}
+
+# leak_check NAME "KMEM" MAX_BYTES WHAT: PASS if the kmalloc caches grew by
+# at most MAX_BYTES since KMEM (kmem's output before WHAT), and kmemleak,
+# where the kernel has it, reports nothing
+leak_check() {
+	_now=$(kmem)
+	_d=$((${_now#* } - ${2#* }))
+	_l=
+	if [ -w /sys/kernel/debug/kmemleak ]; then
+		echo scan > /sys/kernel/debug/kmemleak
+		_l=$(grep -c 'unreferenced object' /sys/kernel/debug/kmemleak)
+	fi
+	_what="kmalloc caches ${2#* } -> ${_now#* } bytes ($_d), Slab ${2% *} -> ${_now% *} kB over $4; grew most: $(slab_grew "$2" "$_now"); kmemleak: ${_l:-not in this kernel}"
+	if [ "$_d" -le "$3" ] && [ "${_l:-0}" -eq 0 ]; then
+		pass "$1" "$_what"
+	else
+		fail "$1" "$_what (at most $3 bytes allowed)"
+	fi
 }
 
 # --- L1 side of nested tests -------------------------------------------
