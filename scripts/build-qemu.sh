@@ -17,7 +17,15 @@
 patch=$PVLOCK_ROOT/scripts/qemu-pause-filter.patch
 ch=$("$PVLOCK_ROOT/scripts/kernels.sh" qemu) || die "no trixie chroot with QEMU"
 ver=$(chroot "$ch" dpkg-query -W -f='${Version}' qemu-system-x86) || die "no qemu-system-x86 in $ch"
-key=$(cat "$patch" "$0" | sha256sum | cut -c1-12)
+# What goes into the binary: the patch and the configuration (not comments)
+conf=(--cc=gcc-14 --target-list=x86_64-softmmu --without-default-features
+      --without-default-devices --with-devices-x86_64=pvlock
+      --enable-tcg --disable-kvm --disable-docs --disable-werror --disable-download
+      --disable-install-blobs --disable-fdt --disable-pixman --disable-user --disable-tools
+      --disable-guest-agent --disable-qom-cast-debug --disable-debug-info
+      --firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu)
+devices='CONFIG_I440FX=y'
+key=$({ cat "$patch"; echo "${conf[*]}" "$devices"; } | sha256sum | cut -c1-12)
 out=$PVLOCK_CACHE/qemu/${ver#*:}-$key
 if [ -x "$out/qemu-system-x86_64" ]; then
 	echo "$out/qemu-system-x86_64"
@@ -56,20 +64,16 @@ t2=$(now)
 
 # The machine's devices: i440fx selects what an L1 boot uses (ISA serial,
 # PIC/PIT/RTC, fw_cfg DMA for -kernel/-initrd, ACPI); nothing implied.
-printf 'CONFIG_I440FX=y\n' > "$work/src/configs/devices/x86_64-softmmu/pvlock.mak"
+echo "$devices" > "$work/src/configs/devices/x86_64-softmmu/pvlock.mak"
 msg "building QEMU $ver with the pause-filter patch (x86_64-softmmu, TCG only; log $log)"
 unshare -m --propagation private "$PVLOCK_ROOT/scripts/in-chroot.sh" "$ch" "$PVLOCK_CACHE" -- \
 	/bin/sh -c '
 	set -e
 	cd "$1/src"
-	./configure --cc=gcc-14 --target-list=x86_64-softmmu --without-default-features \
-		--without-default-devices --with-devices-x86_64=pvlock \
-		--enable-tcg --disable-kvm --disable-docs --disable-werror --disable-download --disable-install-blobs \
-		--disable-fdt --disable-pixman --disable-user --disable-tools \
-		--disable-guest-agent --disable-qom-cast-debug --disable-debug-info \
-		--firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu
+	shift
+	./configure "$@"
 	nice -n 10 ninja -C build qemu-system-x86_64
-	' _ "$work" >>"$log" 2>&1 || die "QEMU build failed: $(tail -5 "$log")"
+	' _ "$work" "${conf[@]}" >>"$log" 2>&1 || die "QEMU build failed: $(tail -5 "$log")"
 t3=$(now)
 mkdir -p "$out"
 strip -o "$out/qemu-system-x86_64" "$work/src/build/qemu-system-x86_64"
