@@ -56,6 +56,8 @@ static int ctl_help_params(void)
 			       pp_reported(s, targets[i]) ? "read" : "-");
 		printf(" %s%s\n", pp_range(s, PP_GUEST, range, sizeof(range)),
 		       s->flags & PVLOCK_PF_HOST_ZERO_OK ? "; on the host also 0 (no hint)" : "");
+		if (pvlock_param_note(a))
+			printf("%-16s %s\n", "", pvlock_param_note(a));
 	}
 	return CTL_EXIT_OK;
 }

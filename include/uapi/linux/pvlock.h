@@ -276,6 +276,7 @@ enum pvlock_livepatch {
 #define PVLOCK_HOOK_HYPERCALL		(1u << 0) /* ftrace redirect of kvm_emulate_hypercall */
 #define PVLOCK_HOOK_ON_SPIN		(1u << 1) /* kvm_vcpu_on_spin (PLE exits) */
 #define PVLOCK_HOOK_PREEMPT		(1u << 2) /* preempt notifiers on vCPU threads */
+#define PVLOCK_HOOK_MEMORY		(1u << 3) /* memslot and mapping changes followed at once */
 
 /* Parameters pinned by the operator; pvlockd leaves them alone. */
 #define PVLOCK_PIN_THRESHOLD		(1u << 0)
@@ -391,14 +392,16 @@ enum pvlock_guest_cmd {
  *            that has no value of its own), PVLOCK_A_PARAMS+ { subset }
  *   reply:   as GET_PARAMS. Unknown VM: -ENOENT. One bad value changes nothing.
  *
- * @PVLOCK_HOST_CMD_GET_VMS: dump, one message per VM.
+ * @PVLOCK_HOST_CMD_GET_VMS: dump [admin], one message per VM (names and pids
+ *   of other users' processes: not for everyone, as kvm_stat's debugfs and
+ *   per-VM stats files are not).
  *   reply*:  PVLOCK_A_VM+ { PVLOCK_VM_ID, PVLOCK_VM_PID, PVLOCK_VM_NAME,
  *                           PVLOCK_VM_NR_VCPUS, PVLOCK_VM_NR_REGISTERED,
  *                           PVLOCK_VM_ABI?, PVLOCK_VM_FEATURES? },
  *            PVLOCK_A_PARAMS+ { effective values for this VM },
  *            PVLOCK_A_STATS+ { enum pvlock_host_stat }
  *
- * @PVLOCK_HOST_CMD_GET_STATS: dump.
+ * @PVLOCK_HOST_CMD_GET_STATS: dump [admin].
  *   request: PVLOCK_A_VM_ID? (only this VM), PVLOCK_A_PER_VCPU? (flag)
  *   reply*:  PVLOCK_A_VM_ID, PVLOCK_A_CPU? (per-vCPU rows: the vCPU index),
  *            PVLOCK_A_TIME_NS, PVLOCK_A_STATS+ { enum pvlock_host_stat },
@@ -407,7 +410,8 @@ enum pvlock_guest_cmd {
  * @PVLOCK_HOST_CMD_RESET_STATS: doit [admin].
  *   request: PVLOCK_A_VM_ID? (absent: every VM)
  *
- * @PVLOCK_HOST_CMD_EVENT: multicast on "events" only.
+ * @PVLOCK_HOST_CMD_EVENT: multicast on "events" only; joining the host's
+ *   group needs CAP_NET_ADMIN (GENL_MCAST_CAP_NET_ADMIN).
  *   PVLOCK_A_EVENT, PVLOCK_A_TIME_NS, PVLOCK_A_VM+?, PVLOCK_A_CPU?,
  *   PVLOCK_A_PARAMS+?
  */
@@ -489,6 +493,12 @@ enum pvlock_param {
 #define PVLOCK_PERIOD_MIN_MS		10u
 #define PVLOCK_PERIOD_MAX_MS		60000u
 #define PVLOCK_PRIO_BOOST_MAX		10u
+/*
+ * A VM's vCPUs together hold a raised priority (PVLOCK_P_PRIO_BOOST) for at
+ * most this percentage of each period; a boost is not renewed while it
+ * lasts (include/pvlock/budget.h, pvlock_prio_grant()).
+ */
+#define PVLOCK_PRIO_SHARE_PCT		25
 
 /* VM identity (nested in PVLOCK_A_VM). */
 enum pvlock_vm_attr {
@@ -597,6 +607,16 @@ enum pvlock_host_stat {
 	PVLOCK_HS_BAD_ARGS,		/* reserved args/flags non-zero */
 	PVLOCK_HS_BAD_RATE,		/* refused by the registration rate limit */
 	PVLOCK_HS_BAD_STATE,		/* not registered / no handshake */
+	PVLOCK_HS_ON_SPIN_KVM,		/* PLE exits served by KVM's own kvm_vcpu_on_spin() */
+	PVLOCK_HS_HC_NS,		/* time in the yield hypercall's handler (for
+					 * PVLOCK_HS_YIELDS calls), up to the yield or halt */
+	PVLOCK_HS_ON_SPIN_NS,		/* time in pvlock's on_spin choice (for the
+					 * PLE exits it served), up to the yield or KVM's loop */
+	PVLOCK_HS_PRIO_BOOSTS,		/* priority boosts started (PVLOCK_P_PRIO_BOOST) */
+	PVLOCK_HS_PRIO_NS,		/* time this VM's vCPUs held a raised priority */
+	PVLOCK_HS_PRIO_DENIED,		/* priority boosts refused: PVLOCK_PRIO_SHARE_PCT used */
+	PVLOCK_HS_REMAPS,		/* records mapped again after their memory changed */
+	PVLOCK_HS_UNMAPPED,		/* registrations dropped: the record left guest memory */
 	__PVLOCK_HS_LAST,
 	PVLOCK_HS_MAX = __PVLOCK_HS_LAST - 1
 };
