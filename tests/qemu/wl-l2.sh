@@ -1,0 +1,171 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# L2 payload of the workload benchmark (scripts/bench-workloads.sh): real
+# programs from Debian packages (staged by scripts/workloads.sh), run on the
+# L1's word. The L1 sends lines on ttyS1:
+#   arm ARM SEQ        set the guest side: none (no pvlock_guest), stock
+#                      (pvlock_guest in stock mode) or pvlock (adaptive);
+#                      answer "PVLOCK-MARK arm-SEQ" once the host side the L1
+#                      set up is seen (pvlock: handshake agreed, every CPU
+#                      registered; else none)
+#   run WL SECS SEQ    run workload WL for SECS seconds, print one
+#                      "PVLOCK-WL" line, then "PVLOCK-MARK done-SEQ"
+#   quit
+# Each workload is a loop of units of work for a fixed window; throughput is
+# units done over the time to the last unit's end (no partial unit counted).
+. /lib/pvtest.sh
+
+q=pvlock-query
+name=$(hostname)
+ncpu=$(ncpus)
+arm=none
+ctl_open
+
+guest_loaded() { [ -d /sys/module/pvlock_guest ]; }
+field() { pvlockctl -j -G status 2>/dev/null | jq -r ".guest.$1"; }
+
+set_arm() {	# set_arm ARM
+	case $1 in
+	none)
+		guest_loaded && { guest_unload || return 1; }
+		;;
+	stock|pvlock)
+		if ! guest_loaded; then
+			insmod /pvlock/pvlock_guest.ko mode=stock || return 1
+			guest_patched || return 1
+		fi
+		if [ "$1" = stock ]; then $q guest-set mode=stock; else $q guest-set mode=adaptive; fi
+		;;
+	*) return 1 ;;
+	esac > /dev/null
+	# the host side, as the L1 set it up before saying "arm"
+	[ "$1" = none ] && return 0
+	_i=0
+	while [ $_i -lt 600 ]; do
+		_h=$(field handshake)
+		if [ "$1" = stock ] && [ "$_h" != agreed ]; then return 0; fi
+		if [ "$1" = pvlock ] && [ "$_h" = agreed ] && [ "$(field registered)" = "$ncpu" ]; then
+			return 0
+		fi
+		usleep 100000
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# loop SECS UNIT: run /tmp/unit-UNIT.sh (one unit of work) again and again
+# for SECS seconds; sets UNITS and CS (centiseconds from the start to the
+# last unit's end). The units run in their own session, so that the window's
+# end stops a unit half-done, which is then not counted.
+loop() {
+	rm -f /tmp/wl.units
+	setsid sh -c '. /tmp/wl-lib.sh; t0=$(now_cs)
+		while sh "/tmp/unit-$1.sh" > /tmp/wl.out 2>&1; do
+			echo $(($(now_cs) - t0)) >> /tmp/wl.units
+		done' wl "$2" &
+	_pid=$!
+	sleep "$1"
+	kill -TERM -"$_pid" 2>/dev/null
+	wait "$_pid" 2>/dev/null
+	UNITS=$(wc -l < /tmp/wl.units 2>/dev/null || echo 0)
+	CS=$(tail -1 /tmp/wl.units 2>/dev/null || echo 0)
+}
+
+# Lua's "make" from clean: one unit is a whole build (every object compiled
+# and both programs linked), make -j twice the CPUs
+wl_build() {	# ops: compile and link jobs (objects + 2 programs)
+	loop "$1" build
+	OPS=$((UNITS * LUA_JOBS))
+	EXTRA="builds=$UNITS"
+}
+
+wl_hackbench() {	# ops: messages; 2 groups of 10 senders x 10 receivers, pipes, processes
+	loop "$1" hackbench
+	OPS=$((UNITS * 2 * 10 * 10 * 50))
+	EXTRA="runs=$UNITS"
+}
+
+# sysbench threads: 2 threads per CPU, each event takes 4 of 8 mutexes and
+# yields 100 times; its own window, latency histogram and thread fairness
+wl_sysbench() {
+	sysbench threads --threads=$((2 * ncpu)) --thread-locks=8 --thread-yields=100 \
+		--time="$1" --histogram=on --percentile=99 run > /tmp/wl.out 2>&1
+	OPS=$(sed -n 's/.*total number of events: *\([0-9]*\).*/\1/p' /tmp/wl.out)
+	CS=$(sed -n 's/.*total time: *\([0-9.]*\)s.*/\1/p' /tmp/wl.out | awk '{ printf "%d", $1 * 100 }')
+	# the histogram: "value (ms) ... count" rows; percentiles of the events
+	LAT=$(awk '/^ *[0-9.]+ \|/ { v[n] = $1; c[n] = $NF; t += $NF; n++ }
+		END { if (!t) { print "p50_us=0 p99_us=0 p999_us=0"; exit }
+			split("0.5 0.99 0.999", p, " "); split("p50_us p99_us p999_us", k, " ")
+			for (j = 1; j <= 3; j++) { s = 0; for (i = 0; i < n; i++) { s += c[i]; if (s >= p[j] * t) break }
+				printf "%s%s=%d", (j > 1 ? " " : ""), k[j], v[i] * 1000 } }' /tmp/wl.out)
+	# Jain's index from the per-thread events' mean and standard deviation
+	FAIR=$(sed -n 's#.*events (avg/stddev): *\([0-9.]*\)/\([0-9.]*\).*#\1 \2#p' /tmp/wl.out |
+		awk '{ cv = $1 > 0 ? $2 / $1 : 0; printf "%.4f", 1 / (1 + cv * cv) }')
+	EXTRA="$LAT jain=$FAIR"
+	UNITS=$OPS
+}
+
+# redis: GETs and SETs from 8 connections over loopback; one unit is 2000
+# requests of each, with the latencies redis-benchmark reports for it
+wl_redis() {
+	rm -f /tmp/wl.csv
+	loop "$1" redis
+	OPS=$((UNITS * 4000))
+	# per unit and test: p50 and p99 (ms); medians over the units
+	LAT=$(awk -F'"' '$2 == "SET" || $2 == "GET" { p50[n] = $10; p99[n] = $14; n++ }
+		function med(a, k,   i, j, x) { for (i = 0; i < k; i++) for (j = i + 1; j < k; j++)
+			if (a[j] < a[i]) { x = a[i]; a[i] = a[j]; a[j] = x }; return k ? a[int(k / 2)] : 0 }
+		END { printf "p50_us=%d p99_us=%d", med(p50, n) * 1000, med(p99, n) * 1000 }' /tmp/wl.csv)
+	EXTRA="units=$UNITS $LAT (medians over units)"
+}
+
+run() {	# run WL SECS SEQ
+	_wl=$1 _secs=$2 _seq=$3
+	OPS=0 CS=0 UNITS=0 EXTRA=
+	guest_loaded && $q guest-reset > /dev/null
+	dmesg -c > /dev/null
+	case $_wl in
+	build|hackbench|sysbench|redis) "wl_$_wl" "$_secs" ;;
+	*) fail "wl-$_wl" "unknown workload" ;;
+	esac
+	st='{}'
+	guest_loaded && st=$($q guest-stats | jq -c '{slowpath, queued, pending, waits, wait_early, halts, yields, yield_same_vm, yield_cross_vm, yield_halted, kicks, spins, threshold, thresh_changes, preempted_seen}')
+	echo "PVLOCK-WL vm=$name seq=$_seq wl=$_wl arm=$arm ops=$OPS cs=$CS $EXTRA stats=$st"
+	echo "PVLOCK-MARK done-$_seq"
+}
+
+# set up the programs once; the units of work as scripts
+cat > /tmp/wl-lib.sh <<'EOF'
+now_cs() { awk '{ split($1, a, "."); print a[1] * 100 + substr(a[2] "00", 1, 2) }' /proc/uptime; }
+EOF
+cat > /tmp/unit-build.sh <<EOF
+make -s -C /tmp/lua/src clean > /dev/null 2>&1
+exec make -s -j$((2 * ncpu)) -C /tmp/lua/src linux CFLAGS="-O0 -DLUA_COMPAT_5_3 -DLUA_USE_LINUX"
+EOF
+echo 'exec hackbench -P -p -g 2 -f 10 -l 50' > /tmp/unit-hackbench.sh
+echo 'exec redis-benchmark -p 6379 -t set,get -n 2000 -c 8 --csv >> /tmp/wl.csv' > /tmp/unit-redis.sh
+cp -a /wl/lua /tmp/lua
+sh /tmp/unit-build.sh > /tmp/wl.out 2>&1 || { fail wl-build-once "$(tail -3 /tmp/wl.out)"; exit 1; }
+LUA_JOBS=$(( $(ls /tmp/lua/src/*.o | wc -l) + 2 ))
+redis-server --port 6379 --save '' --appendonly no --daemonize yes --logfile /tmp/redis.log ||
+	{ fail wl-redis-start "$(tail -3 /tmp/redis.log)"; exit 1; }
+info "wl-$name: ready (Lua build: $LUA_JOBS jobs)"
+echo "PVLOCK-MARK ready"
+
+while read -r cmd a1 a2 a3 <&3; do
+	case $cmd in
+	arm)
+		if set_arm "$a1"; then
+			arm=$a1
+			echo "PVLOCK-MARK arm-$a2"
+		else
+			fail "wl-arm-$a1-$a2" "the guest side could not be set"
+			echo "PVLOCK-MARK arm-$a2"
+		fi
+		;;
+	run) run "$a1" "$a2" "$a3" ;;
+	quit) break ;;
+	esac
+done
+guest_loaded && guest_unload
+pass wl-ran "$name"
