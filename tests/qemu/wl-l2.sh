@@ -71,9 +71,10 @@ loop() {
 	CS=$(tail -1 /tmp/wl.units 2>/dev/null || echo 0)
 }
 
-# Lua's "make" from clean: one unit is a whole build (every object compiled
-# and both programs linked), make -j twice the CPUs
-wl_build() {	# ops: compile and link jobs (objects + 2 programs)
+# Lua's "make" from clean with tcc (scripts/workloads.sh): one unit is a
+# whole build (every object compiled, the library archived, both programs
+# linked), make -j twice the CPUs
+wl_build() {	# ops: compile, archive and link jobs
 	loop "$1" build
 	OPS=$((UNITS * LUA_JOBS))
 	EXTRA="builds=$UNITS"
@@ -138,15 +139,12 @@ run() {	# run WL SECS SEQ
 cat > /tmp/wl-lib.sh <<'EOF'
 now_cs() { awk '{ split($1, a, "."); print a[1] * 100 + substr(a[2] "00", 1, 2) }' /proc/uptime; }
 EOF
-cat > /tmp/unit-build.sh <<EOF
-make -s -C /tmp/lua/src clean > /dev/null 2>&1
-exec make -s -j$((2 * ncpu)) -C /tmp/lua/src linux CFLAGS="-O0 -DLUA_COMPAT_5_3 -DLUA_USE_LINUX"
-EOF
+echo "exec sh /wl/build-lua.sh $((2 * ncpu)) /tmp/lua/src" > /tmp/unit-build.sh
 echo 'exec hackbench -P -p -g 2 -f 10 -l 50' > /tmp/unit-hackbench.sh
 echo 'exec redis-benchmark -p 6379 -t set,get -n 2000 -c 8 --csv >> /tmp/wl.csv' > /tmp/unit-redis.sh
 cp -a /wl/lua /tmp/lua
 sh /tmp/unit-build.sh > /tmp/wl.out 2>&1 || { fail wl-build-once "$(tail -3 /tmp/wl.out)"; exit 1; }
-LUA_JOBS=$(( $(ls /tmp/lua/src/*.o | wc -l) + 2 ))
+LUA_JOBS=$(( $(ls /tmp/lua/src/*.o | wc -l) + 3 ))
 redis-server --port 6379 --save '' --appendonly no --daemonize yes --logfile /tmp/redis.log ||
 	{ fail wl-redis-start "$(tail -3 /tmp/redis.log)"; exit 1; }
 info "wl-$name: ready (Lua build: $LUA_JOBS jobs)"
