@@ -146,6 +146,60 @@ static void pvlock_register_this_cpu(void *arg)
 	}
 }
 
+/*
+ * The eCS word a record offers the host: the preemption count in the modes
+ * that publish their lock waits in the record, none in stock mode, whose
+ * waiters (spinning with a non-zero count) would look like critical
+ * sections. The host reads it once, at registration.
+ */
+static void pvlock_rec_ecs(struct pvlock_record *r, int cpu, u32 mode)
+{
+	if (mode == PVLOCK_MODE_STOCK) {
+		r->ecs_gpa = 0;
+		r->ecs_kind = PVLOCK_ECS_NONE;
+	} else {
+		r->ecs_gpa = pvlock_gpa(pvlock_preempt_count_ptr(cpu));
+		r->ecs_kind = PVLOCK_ECS_X86_PREEMPT_COUNT;
+	}
+}
+
+static void pvlock_unregister_this_cpu(void *arg);
+
+/* On each CPU: register again with the eCS word of mode *@arg. */
+static void pvlock_reregister_this_cpu(void *arg)
+{
+	struct pvlock_cpu *pc = this_cpu_ptr(&pvlock_cpu);
+	bool was = pc->registered;
+
+	if (was)
+		pvlock_unregister_this_cpu(NULL);
+	if (pc->registered)
+		return;		/* the host refused to let go: keep what it has */
+	pvlock_rec_ecs(pc->rec, smp_processor_id(), *(u32 *)arg);
+	if (was)
+		pvlock_register_this_cpu(NULL);
+}
+
+/*
+ * The mode changed between stock and another: the records' eCS word goes
+ * with it. Process context, pvlock_guest_lock held.
+ */
+void pvlock_hv_mode_changed(u32 old, u32 now)
+{
+	int cpu;
+
+	if ((old == PVLOCK_MODE_STOCK) == (now == PVLOCK_MODE_STOCK))
+		return;
+	cpus_read_lock();
+	for_each_possible_cpu(cpu) {
+		if (cpu_online(cpu) && pvlock_kvm)
+			smp_call_function_single(cpu, pvlock_reregister_this_cpu, &now, 1);
+		else
+			pvlock_rec_ecs(per_cpu_ptr(&pvlock_cpu, cpu)->rec, cpu, now);
+	}
+	cpus_read_unlock();
+}
+
 static void pvlock_unregister_this_cpu(void *arg)
 {
 	struct pvlock_cpu *pc = this_cpu_ptr(&pvlock_cpu);
@@ -285,8 +339,8 @@ int pvlock_hv_init(void)
 	for_each_possible_cpu(cpu) {
 		struct pvlock_record *r = pvlock_rec(cpu);
 
-		pvlock_record_init(r, cpu, pvlock_gpa(pvlock_preempt_count_ptr(cpu)),
-				   PVLOCK_ECS_X86_PREEMPT_COUNT);
+		pvlock_record_init(r, cpu, 0, PVLOCK_ECS_NONE);
+		pvlock_rec_ecs(r, cpu, pvlock_guest_params.mode);
 		per_cpu_ptr(&pvlock_cpu, cpu)->rec = r;
 	}
 

@@ -102,6 +102,7 @@ static int pvlock_guest_set_params(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pvlock_guest_params np;
 	struct pvlock_nl_params p;
+	u32 old_mode;
 	int err;
 
 	err = pvlock_nl_parse_params(info->attrs[PVLOCK_A_PARAMS], PVLOCK_PF_GUEST, false, &p,
@@ -133,12 +134,14 @@ static int pvlock_guest_set_params(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(info->extack, "threshold must lie within [min, max]");
 		return -EINVAL;
 	}
+	old_mode = pvlock_guest_params.mode;
 	WRITE_ONCE(pvlock_guest_params.mode, np.mode);
 	WRITE_ONCE(pvlock_guest_params.threshold, np.threshold);
 	WRITE_ONCE(pvlock_guest_params.min, np.min);
 	WRITE_ONCE(pvlock_guest_params.max, np.max);
 	WRITE_ONCE(pvlock_guest_params.yield, np.yield);
 	WRITE_ONCE(pvlock_guest_params.force_queue, np.force_queue);
+	pvlock_hv_mode_changed(old_mode, np.mode);
 	mutex_unlock(&pvlock_guest_lock);
 
 	pr_info("parameters changed by pid %d: mode=%u threshold=%u min=%u max=%u yield=%u force_queue=%u\n",

@@ -107,12 +107,24 @@ struct pvlock_sample {
 	bool waited, preempted;
 };
 
+/*
+ * The lock a nesting level of a CPU last took through the slow path, in the
+ * modes other than stock: a waiter that is about to block looks for the
+ * holder of its lock among these (pvlock_find_holder()). Written after the
+ * lock is owned, with nothing else: the lock (last), and its entry time.
+ */
+struct pvlock_claim {
+	struct qspinlock *lock;
+	u64 t0;
+};
+
 struct pvlock_cpu {
 	struct pvlock_thresh thresh;	/* adaptive state, touched at nesting depth 0 only */
 	u32 hint;			/* host's threshold hint for this vCPU, 0 = none */
 	bool registered;		/* record registered with the host */
 	struct pvlock_record *rec;	/* this CPU's record (always allocated) */
 	struct pvlock_sample pend[PVLOCK_MAX_NODES];	/* per nesting level */
+	struct pvlock_claim claim[PVLOCK_MAX_NODES];	/* per nesting level */
 };
 
 DECLARE_PER_CPU(struct pvlock_cpu, pvlock_cpu);
@@ -163,6 +175,7 @@ bool pvlock_hv_can_yield(void);
 long pvlock_hv_yield(u32 target, bool irqs_were_on, bool halt);
 void pvlock_hv_lost(long err);
 void pvlock_hv_tick(void);
+void pvlock_hv_mode_changed(u32 old, u32 now);
 
 /* ---- livepatch.c -------------------------------------------------------- */
 int pvlock_lp_enable(void);

@@ -168,11 +168,20 @@
 #define PVLOCK_ECS_X86_PREEMPT_COUNT	1	/* __u32, in eCS iff (v & PVLOCK_ECS_X86_MASK) != 0 */
 #define PVLOCK_ECS_X86_MASK		0x7fffffffu
 
-/* guest_flags */
+/*
+ * guest_flags. Besides being written under guest_seq with the wait_*
+ * fields, the word is also written alone, as one aligned 32-bit store
+ * outside guest_seq (the slow path's updates once it is queued or owns the
+ * lock): a reader takes it as one value. A vCPU in the slow path is a pure
+ * waiter (WAITING without HOLDER), not inside a critical section worth a
+ * boost; WAITING with HOLDER waits for one lock while inside another
+ * critical section (holding another lock, irqs or bottom halves off).
+ */
 #define PVLOCK_GF_WAITING		(1u << 0) /* in the lock slow path, wait_* valid */
 #define PVLOCK_GF_QUEUE_HEAD		(1u << 1) /* at the head of the queue */
 #define PVLOCK_GF_HALTED		(1u << 2) /* in kvm_wait: yield/halt issued */
-#define PVLOCK_GF_ALL			0x7u
+#define PVLOCK_GF_HOLDER		(1u << 3) /* waiting, and inside another critical section */
+#define PVLOCK_GF_ALL			0xfu
 
 /* host_flags */
 #define PVLOCK_HF_ACTIVE		(1u << 0) /* pvlock_host owns this record now */
