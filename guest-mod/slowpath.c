@@ -49,6 +49,7 @@
 #include <pvlock/record.h>
 
 #include "compat.h"
+#include "probe.h"
 #include "pvlock_guest.h"
 
 static_assert(sizeof(struct pvlock_qnode) == 32, "struct qnode is 32 bytes with PV spinlocks");
@@ -70,6 +71,7 @@ u32 pvlock_tsc_mult __read_mostly;
 /* One slow-path call: what it saw (kept for accounting) and how it waits. */
 struct pvlock_wctx {
 	struct pvlock_sample s;
+	struct qspinlock *lock;
 	u32 threshold;
 	bool early;
 	bool outer;			/* nesting depth 0: may touch the record, adapt */
@@ -227,6 +229,7 @@ static __always_inline void pvlock_wctx_init(struct pvlock_wctx *w, struct qspin
 	w->early = false;
 	w->outer = outer;
 	w->rec = NULL;
+	w->lock = lock;
 	/* stock mode's constant without the call (the benchmarked code) */
 	w->threshold = w->s.mode == PVLOCK_MODE_STOCK ? PVLOCK_SPIN_STOCK :
 			pvlock_threshold_of(pc, w->s.mode);
@@ -398,11 +401,40 @@ static bool pvlock_halt(u8 *ptr, u8 val)
 	return halted;
 }
 
+/* ---- the test probe (probe.h) ------------------------------------------- */
+
+static struct pvlock_yield_probe *pvlock_probe;
+
+int pvlock_guest_yield_probe(struct pvlock_yield_probe *p)
+{
+	mutex_lock(&pvlock_guest_lock);
+	if (p && READ_ONCE(pvlock_probe)) {
+		mutex_unlock(&pvlock_guest_lock);
+		return -EBUSY;
+	}
+	WRITE_ONCE(pvlock_probe, p);
+	mutex_unlock(&pvlock_guest_lock);
+	/* the slow path runs with preemption off: a grace period covers it */
+	if (!p)
+		synchronize_rcu();
+	return 0;
+}
+EXPORT_SYMBOL_GPL(pvlock_guest_yield_probe);
+
+static __always_inline void pvlock_probe_call(struct pvlock_wctx *w, u32 named, bool after,
+					      long ret)
+{
+	struct pvlock_yield_probe *p = READ_ONCE(pvlock_probe);
+
+	if (unlikely(p) && w && p->lock == w->lock)
+		p->fn(w->lock, named, after, ret);
+}
+
 /*
  * 1: a yield was issued (whatever the host did with it); 0: the value had
  * changed, nothing issued; -1: the host failed us, halt instead.
  */
-static int pvlock_yield_wait(u8 *ptr, u8 val, u32 target)
+static int pvlock_yield_wait(u8 *ptr, u8 val, u32 target, struct pvlock_wctx *w)
 {
 	bool irq_on = !irqs_disabled();
 	long ret;
@@ -414,10 +446,12 @@ static int pvlock_yield_wait(u8 *ptr, u8 val, u32 target)
 			local_irq_enable();
 		return 0;
 	}
+	pvlock_probe_call(w, target, false, 0);
 	/* with interrupts on, "sti; vmmcall" halts race-free like "sti; hlt" */
 	ret = pvlock_hv_yield(target, irq_on, true);
+	pvlock_probe_call(w, target, true, ret);
 	pvlock_guest_count(PVLOCK_GS_YIELDS, 1);
-	switch (ret) {
+	switch (ret < 0 ? ret : PVLOCK_YIELD_RESULT(ret)) {
 	case PVLOCK_YIELD_R_SAME_VM:
 		pvlock_guest_count(PVLOCK_GS_YIELD_SAME_VM, 1);
 		return 1;
@@ -458,7 +492,7 @@ static void pvlock_wait(u8 *ptr, u8 val, u32 target, struct pvlock_wctx *w)
 		pvlock_rec_block(w, target);
 	if (mode != PVLOCK_MODE_STOCK && READ_ONCE(pvlock_guest_params.yield) &&
 	    pvlock_hv_can_yield())
-		r = pvlock_yield_wait(ptr, val, target);
+		r = pvlock_yield_wait(ptr, val, target, w);
 	blocked = r < 0 ? pvlock_halt(ptr, val) : r > 0;
 	if (w) {
 		pvlock_rec_flags(w, 0, PVLOCK_GF_HALTED);
@@ -505,11 +539,13 @@ static bool pvlock_native_yield(struct pvlock_wctx *w, u32 target)
 	    !pvlock_hv_can_yield() || in_nmi())
 		return false;
 	t = pvlock_ticks();
+	pvlock_probe_call(w, target, false, 0);
 	ret = pvlock_hv_yield(target, false, false);
+	pvlock_probe_call(w, target, true, ret);
 	pvlock_guest_count(PVLOCK_GS_YIELDS, 1);
-	if (ret == PVLOCK_YIELD_R_SAME_VM)
+	if (ret >= 0 && PVLOCK_YIELD_RESULT(ret) == PVLOCK_YIELD_R_SAME_VM)
 		pvlock_guest_count(PVLOCK_GS_YIELD_SAME_VM, 1);
-	else if (ret == PVLOCK_YIELD_R_CROSS_VM)
+	else if (ret >= 0 && PVLOCK_YIELD_RESULT(ret) == PVLOCK_YIELD_R_CROSS_VM)
 		pvlock_guest_count(PVLOCK_GS_YIELD_CROSS_VM, 1);
 	else if (ret < 0) {
 		pvlock_guest_count(PVLOCK_GS_YIELD_ERRORS, 1);

@@ -316,6 +316,8 @@ long pvlock_yield(struct pvlock_vm *vm, struct kvm_vcpu *me, u32 target, u32 fla
 		if (b.vm == vm) {
 			WRITE_ONCE(kvm->last_boosted_vcpu, b.idx);
 			pvlock_count(vm, me_pv, PVLOCK_HS_YIELD_SAME_VM, 1);
+			if (b.pv && (READ_ONCE(vm->features) & PVLOCK_F_YIELD_TO))
+				return PVLOCK_YIELD_RET(PVLOCK_YIELD_R_SAME_VM, b.pv->cpu + 1);
 			return PVLOCK_YIELD_R_SAME_VM;
 		}
 		pvlock_count(vm, me_pv, PVLOCK_HS_YIELD_CROSS_VM, 1);

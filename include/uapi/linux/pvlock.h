@@ -70,7 +70,8 @@
 #define PVLOCK_F_YIELD			(1u << 2) /* PVLOCK_HC_YIELD: directed yield, else halt */
 #define PVLOCK_F_HINTS			(1u << 3) /* host writes threshold/budget hints */
 #define PVLOCK_F_CROSS_VM		(1u << 4) /* host may yield to other VMs' vCPUs */
-#define PVLOCK_F_ALL			0x1fu
+#define PVLOCK_F_YIELD_TO		(1u << 5) /* YIELD results name the vCPU yielded to */
+#define PVLOCK_F_ALL			0x3fu
 
 /*
  * PVLOCK_HC_HELLO(a0 = guest ABI version, a1 = guest PVLOCK_F_* bits,
@@ -122,6 +123,16 @@
 #define PVLOCK_CPU_NONE			0xffffffffu
 #define PVLOCK_YIELD_F_HALT		(1u << 0)
 #define PVLOCK_YIELD_F_ALL		0x1u
+
+/*
+ * With PVLOCK_F_YIELD_TO agreed, a result >= 0 also says whom the host
+ * yielded to: bits 0-7 are the PVLOCK_YIELD_R_* code, bits 8-31 the guest
+ * CPU number + 1 of the vCPU that got the time slice after R_SAME_VM (0:
+ * not known, e.g. a vCPU that never registered). Without it, bits 8-31 are 0.
+ */
+#define PVLOCK_YIELD_RESULT(ret)	((ret) & 0xff)
+#define PVLOCK_YIELD_TO(ret)		((__u32)(((ret) >> 8) & 0xffffff) - 1)	/* CPU_NONE if 0 */
+#define PVLOCK_YIELD_RET(r, cpu1)	((r) | ((__u64)((cpu1) & 0xffffff) << 8))
 
 #define PVLOCK_YIELD_R_NONE		0	/* nothing done */
 #define PVLOCK_YIELD_R_SAME_VM		1	/* yielded to a vCPU of this VM */

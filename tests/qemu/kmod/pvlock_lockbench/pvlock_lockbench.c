@@ -16,6 +16,19 @@
  * fairness index of the per-thread acquisition counts: 1 = all equal,
  * 1/K = one thread did everything), and
  * /sys/module/pvlock_lockbench/parameters/ops reads the running count.
+ *
+ * With pvlock_guest loaded, the module also watches pvlock's yields while
+ * waiting for its lock (guest-mod/probe.h): the lock's true owner is
+ * recorded inside the critical section, so for every yield it knows whom
+ * the waiter named and, from the host's answer (PVLOCK_F_YIELD_TO), whom
+ * the host ran instead: the share of directed yields that reached the
+ * holder. Next to it, what KVM's own choice on a PLE exit would reach at
+ * the same moments: it takes the first preempted vCPU round robin from the
+ * last one it boosted, so with P vCPUs preempted, the holder among them,
+ * it reaches the holder 1/P of the time (an expectation, summed). rmmod
+ * then also prints
+ *   "pvlock_lockbench: truth yields=N same_vm=S landed=L unknown=U named_owner=K
+ *    kvm_expected_milli=E"
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -29,6 +42,9 @@
 #include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/pvlock.h>
+
+#include "probe.h"
 
 static unsigned int threads;
 module_param(threads, uint, 0444);
@@ -53,6 +69,7 @@ struct lb_thread {
 
 static DEFINE_SPINLOCK(bench_lock);
 static u64 bench_shared;		/* written inside the lock: a real critical section */
+static int bench_owner = -1;		/* CPU inside the critical section, -1: none */
 static atomic64_t bench_ops = ATOMIC64_INIT(0);
 static struct lb_thread *bench_th;
 static u64 bench_t0;
@@ -108,8 +125,10 @@ static int bench_fn(void *arg)
 
 		spin_lock(&bench_lock);
 		dt = local_clock() - t0;
+		WRITE_ONCE(bench_owner, raw_smp_processor_id());
 		bench_shared++;
 		spin_for(cs_ns);
+		WRITE_ONCE(bench_owner, -1);
 		spin_unlock(&bench_lock);
 		th->hist[lb_bucket(dt)]++;
 		if (dt > th->max_ns)
@@ -124,6 +143,51 @@ static int bench_fn(void *arg)
 	th->ops = n;
 	return 0;
 }
+
+/* ---- whom yields reach (with pvlock_guest) ------------------------------- */
+
+struct lb_pre {
+	int owner;		/* the holder when the yield was issued */
+	u32 kvm_milli;		/* KVM's chance of reaching it then, in thousandths */
+};
+
+static DEFINE_PER_CPU(struct lb_pre, lb_pre);
+static atomic64_t tr_yields, tr_same, tr_landed, tr_unknown, tr_named, tr_kvm_milli;
+static typeof(&pvlock_guest_yield_probe) lb_probe_set;
+
+static void lb_probe(const void *lock, u32 named, bool after, long ret)
+{
+	struct lb_pre *pre = this_cpu_ptr(&lb_pre);
+	int self = smp_processor_id(), c, n = 0;
+	bool in = false;
+	u32 to;
+
+	if (!after) {
+		pre->owner = READ_ONCE(bench_owner);
+		for_each_online_cpu(c) {
+			if (c == self || !vcpu_is_preempted(c))
+				continue;
+			n++;
+			in |= c == pre->owner;
+		}
+		pre->kvm_milli = in ? 1000 / n : 0;
+		return;
+	}
+	atomic64_inc(&tr_yields);
+	if (pre->owner >= 0 && named == pre->owner)
+		atomic64_inc(&tr_named);
+	if (ret < 0 || PVLOCK_YIELD_RESULT(ret) != PVLOCK_YIELD_R_SAME_VM)
+		return;
+	atomic64_inc(&tr_same);
+	atomic64_add(pre->kvm_milli, &tr_kvm_milli);
+	to = PVLOCK_YIELD_TO(ret);
+	if (to == PVLOCK_CPU_NONE)
+		atomic64_inc(&tr_unknown);
+	else if (pre->owner >= 0 && to == pre->owner)
+		atomic64_inc(&tr_landed);
+}
+
+static struct pvlock_yield_probe lb_probe_desc = { .lock = &bench_lock, .fn = lb_probe };
 
 /* The upper edge of the bucket holding the @num/@den quantile of @h. */
 static u64 lb_quantile(const u64 *h, u64 total, u64 num, u64 den)
@@ -183,6 +247,11 @@ static int __init bench_init(void)
 	bench_th = kvcalloc(threads, sizeof(*bench_th), GFP_KERNEL);
 	if (!bench_th)
 		return -ENOMEM;
+	lb_probe_set = symbol_get(pvlock_guest_yield_probe);
+	if (lb_probe_set && lb_probe_set(&lb_probe_desc)) {
+		symbol_put(pvlock_guest_yield_probe);
+		lb_probe_set = NULL;
+	}
 	bench_t0 = local_clock();
 	for (i = 0; i < threads; i++) {
 		struct task_struct *t = kthread_run(bench_fn, &bench_th[i], "lockbench/%u", i);
@@ -205,6 +274,14 @@ static void __exit bench_exit(void)
 		atomic64_read(&bench_ops), local_clock() - bench_t0, threads, cs_ns, think_ns,
 		bench_shared);
 	lb_report();
+	if (lb_probe_set) {
+		lb_probe_set(NULL);
+		symbol_put(pvlock_guest_yield_probe);
+		pr_info("truth yields=%lld same_vm=%lld landed=%lld unknown=%lld named_owner=%lld kvm_expected_milli=%lld\n",
+			atomic64_read(&tr_yields), atomic64_read(&tr_same), atomic64_read(&tr_landed),
+			atomic64_read(&tr_unknown), atomic64_read(&tr_named),
+			atomic64_read(&tr_kvm_milli));
+	}
 	kvfree(bench_th);
 }
 
