@@ -301,6 +301,18 @@ static void pvlock_read_hints(void)
 	}
 }
 
+/*
+ * A mode that uses the host was chosen: probe at the next tick instead of
+ * within PVLOCK_REPROBE_TICKS, and run that tick now.
+ */
+void pvlock_hv_probe_soon(void)
+{
+	if (!pvlock_kvm || READ_ONCE(pvlock_guest_state.handshake) == PVLOCK_HANDSHAKE_AGREED)
+		return;
+	WRITE_ONCE(pvlock_reprobe, PVLOCK_REPROBE_TICKS);
+	pvlock_tick_now();
+}
+
 /* Once a second from the module's worker. */
 void pvlock_hv_tick(void)
 {

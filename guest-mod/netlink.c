@@ -148,6 +148,8 @@ static int pvlock_guest_set_params(struct sk_buff *skb, struct genl_info *info)
 		task_pid_nr(current), np.mode, np.threshold, np.min, np.max, np.yield,
 		np.force_queue);
 	pvlock_slowpath_gauges();
+	if (np.mode != PVLOCK_MODE_STOCK)
+		pvlock_hv_probe_soon();
 	pvlock_guest_notify(PVLOCK_EV_PARAMS);
 	return pvlock_guest_reply(info, PVLOCK_GUEST_CMD_SET_PARAMS, pvlock_guest_fill_params,
 				  NULL);

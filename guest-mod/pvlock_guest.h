@@ -176,6 +176,10 @@ long pvlock_hv_yield(u32 target, bool irqs_were_on, bool halt);
 void pvlock_hv_lost(long err);
 void pvlock_hv_tick(void);
 void pvlock_hv_mode_changed(u32 old, u32 now);
+void pvlock_hv_probe_soon(void);
+
+/* ---- main.c -------------------------------------------------------------- */
+void pvlock_tick_now(void);
 
 /* ---- livepatch.c -------------------------------------------------------- */
 int pvlock_lp_enable(void);

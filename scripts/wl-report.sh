@@ -31,7 +31,7 @@ function js(key,   m) {	# a number from the stats JSON
 	if (match(st, "\"" key "\":[0-9]+")) return substr(st, RSTART + length(key) + 3, RLENGTH - length(key) - 3)
 	return ""
 }
-$1 == "R" { lv[$2] = $3; rd[$2] = $4; arm[$2] = $5; wl[$2] = $6; next }
+$1 == "R" { if ($4 > 0) { lv[$2] = $3; rd[$2] = $4; arm[$2] = $5; wl[$2] = $6 }; next }
 $1 == "W" {
 	line = " " substr($0, 3)
 	seq = kv(line, "seq")

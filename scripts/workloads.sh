@@ -59,9 +59,10 @@ copy() {
 # adds -Wl,-E, which tcc does not take: the inner target is called directly.
 cat > "$root/wl/build-lua.sh" <<'EOF'
 #!/bin/sh
-# build-lua.sh JOBS DIR: make clean, then make -jJOBS of Lua in DIR with tcc
+# build-lua.sh JOBS DIR [CC]: make clean, then make -jJOBS of Lua in DIR
+# with tcc (or CC, a command that runs tcc)
 make -s -C "$2" clean > /dev/null
-exec make -s -j"$1" -C "$2" all CC=tcc SYSCFLAGS=-DLUA_USE_LINUX SYSLIBS=-ldl \
+exec make -s -j"$1" -C "$2" all CC="${3:-tcc}" SYSCFLAGS=-DLUA_USE_LINUX SYSLIBS=-ldl \
 	AR="tcc -ar rcs" RANLIB=true CFLAGS='-DLUA_COMPAT_5_3 $(SYSCFLAGS)'
 EOF
 chmod +x "$root/wl/build-lua.sh"

@@ -55,9 +55,12 @@ say_all() {	# say_all "LINE" MARK VM...: LINE to each VM, then wait for MARK fro
 	done
 }
 
+up() { read -r _u _i < /proc/uptime; echo "${_u%.*}${_u#*.}"; }
+
 # order R: the arms of round R, rotated by R - 1 and reversed in even rounds
+# (round 0, the warm-up: as round 1)
 order() {
-	echo "$arms" | awk -v r="$1" '{ n = NF; for (i = 0; i < n; i++) a[i] = $(((i + r - 1) % n) + 1)
+	echo "$arms" | awk -v r="$(($1 > 0 ? $1 : 1))" '{ n = NF; for (i = 0; i < n; i++) a[i] = $(((i + r - 1) % n) + 1)
 		for (i = 0; i < n; i++) printf "%s ", (r % 2 ? a[i] : a[n - 1 - i]) }'
 }
 
@@ -69,17 +72,20 @@ level() {	# level NAME
 	*) fail "wl-level-$1" "unknown level"; return 1 ;;
 	esac
 	info "level $1: VMs $vms"
-	r=1
+	# round 0 warms up (code translated afresh after the move, caches): not counted
+	r=$((1 - ${PVLOCK_WL_WARMUP:-1}))
 	while [ $r -le "$rounds" ]; do
 		for arm in $(order $r); do
 			seq=$((seq + 1))
+			t0=$(up)
 			case $arm in pvlock) host on ;; *) host off ;; esac
 			case $arm in none2) garm=none ;; *) garm=$arm ;; esac
 			# the idle VM follows too: "none" means no module anywhere
 			say_all "arm $garm $seq" "arm-$seq" a b || return 1
+			info "level $1 round $r: $arm set up in $(($(up) - t0)) cs"
 			for wl in $wls; do
 				seq=$((seq + 1))
-				echo "PVLOCK-WLRUN level=$1 round=$r arm=$arm wl=$wl seq=$seq"
+				echo "PVLOCK-WLRUN level=$1 round=$r arm=$arm wl=$wl seq=$seq t=$(up)"
 				say_all "run $wl $secs $seq" "done-$seq" $vms || return 1
 			done
 		done

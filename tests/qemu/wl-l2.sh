@@ -21,8 +21,8 @@ ncpu=$(ncpus)
 arm=none
 ctl_open
 
+now_cs() { read -r _u _i < /proc/uptime; echo "${_u%.*}${_u#*.}"; }
 guest_loaded() { [ -d /sys/module/pvlock_guest ]; }
-field() { pvlockctl -j -G status 2>/dev/null | jq -r ".guest.$1"; }
 
 set_arm() {	# set_arm ARM
 	case $1 in
@@ -38,51 +38,52 @@ set_arm() {	# set_arm ARM
 		;;
 	*) return 1 ;;
 	esac > /dev/null
-	# the host side, as the L1 set it up before saying "arm"
-	[ "$1" = none ] && return 0
+	# pvlock: the host side, as the L1 set it up before saying "arm" (stock
+	# never asks the host anything)
+	[ "$1" = pvlock ] || return 0
 	_i=0
-	while [ $_i -lt 600 ]; do
-		_h=$(field handshake)
-		if [ "$1" = stock ] && [ "$_h" != agreed ]; then return 0; fi
-		if [ "$1" = pvlock ] && [ "$_h" = agreed ] && [ "$(field registered)" = "$ncpu" ]; then
+	while [ $_i -lt 200 ]; do
+		[ "$(pvlockctl -j -G status 2>/dev/null | jq -r '.guest | "\(.handshake) \(.registered)"')" = "agreed $ncpu" ] &&
 			return 0
-		fi
-		usleep 100000
+		usleep 300000
 		_i=$((_i + 1))
 	done
 	return 1
 }
 
-# loop SECS UNIT: run /tmp/unit-UNIT.sh (one unit of work) again and again
-# for SECS seconds; sets UNITS and CS (centiseconds from the start to the
-# last unit's end). The units run in their own session, so that the window's
-# end stops a unit half-done, which is then not counted.
+# loop SECS UNIT: run /tmp/unit-UNIT.sh again and again for SECS seconds.
+# A unit script notes each piece of work it finishes (mark, /tmp/wl-lib.sh:
+# a timestamp per line in /tmp/wl.units); sets UNITS (pieces finished) and
+# CS (centiseconds from the start to the last one's end). The units run in
+# their own session, so that the window's end stops a piece half-done,
+# which is then not counted.
 loop() {
 	rm -f /tmp/wl.units
-	setsid sh -c '. /tmp/wl-lib.sh; t0=$(now_cs)
-		while sh "/tmp/unit-$1.sh" > /tmp/wl.out 2>&1; do
-			echo $(($(now_cs) - t0)) >> /tmp/wl.units
-		done' wl "$2" &
+	_t0=$(now_cs)
+	setsid sh -c 'while sh "/tmp/unit-$1.sh" > /tmp/wl.out 2>&1; do :; done' wl "$2" &
 	_pid=$!
 	sleep "$1"
 	kill -TERM -"$_pid" 2>/dev/null
 	wait "$_pid" 2>/dev/null
 	UNITS=$(wc -l < /tmp/wl.units 2>/dev/null || echo 0)
-	CS=$(tail -1 /tmp/wl.units 2>/dev/null || echo 0)
+	CS=0
+	[ "$UNITS" -gt 0 ] && CS=$(($(tail -1 /tmp/wl.units) - _t0))
 }
 
-# Lua's "make" from clean with tcc (scripts/workloads.sh): one unit is a
-# whole build (every object compiled, the library archived, both programs
-# linked), make -j twice the CPUs
-wl_build() {	# ops: compile, archive and link jobs
+# Lua's "make" from clean with tcc (scripts/workloads.sh), make -j twice
+# the CPUs, again and again; ops: compile and link jobs finished (each job
+# notes its end through the compiler wrapper)
+wl_build() {
 	loop "$1" build
-	OPS=$((UNITS * LUA_JOBS))
-	EXTRA="builds=$UNITS"
+	OPS=$UNITS
+	EXTRA="jobs=$UNITS"
 }
 
-wl_hackbench() {	# ops: messages; 2 groups of 10 senders x 10 receivers, pipes, processes
+# hackbench: 2 groups of 10 senders x 10 receivers over pipes, processes,
+# 10 messages from each sender to each receiver per run; ops: messages
+wl_hackbench() {
 	loop "$1" hackbench
-	OPS=$((UNITS * 2 * 10 * 10 * 50))
+	OPS=$((UNITS * 2 * 10 * 10 * 10))
 	EXTRA="runs=$UNITS"
 }
 
@@ -98,6 +99,7 @@ wl_sysbench() {
 		END { if (!t) { print "p50_us=0 p99_us=0 p999_us=0"; exit }
 			split("0.5 0.99 0.999", p, " "); split("p50_us p99_us p999_us", k, " ")
 			for (j = 1; j <= 3; j++) { s = 0; for (i = 0; i < n; i++) { s += c[i]; if (s >= p[j] * t) break }
+				if (i >= n) i = n - 1
 				printf "%s%s=%d", (j > 1 ? " " : ""), k[j], v[i] * 1000 } }' /tmp/wl.out)
 	# Jain's index from the per-thread events' mean and standard deviation
 	FAIR=$(sed -n 's#.*events (avg/stddev): *\([0-9.]*\)/\([0-9.]*\).*#\1 \2#p' /tmp/wl.out |
@@ -106,18 +108,18 @@ wl_sysbench() {
 	UNITS=$OPS
 }
 
-# redis: GETs and SETs from 8 connections over loopback; one unit is 2000
+# redis: GETs and SETs from 8 connections over loopback; one unit is 250
 # requests of each, with the latencies redis-benchmark reports for it
 wl_redis() {
 	rm -f /tmp/wl.csv
 	loop "$1" redis
-	OPS=$((UNITS * 4000))
-	# per unit and test: p50 and p99 (ms); medians over the units
+	OPS=$((UNITS * 250))
+	# per unit and test: p50 and p99 (ms); medians over them
 	LAT=$(awk -F'"' '$2 == "SET" || $2 == "GET" { p50[n] = $10; p99[n] = $14; n++ }
 		function med(a, k,   i, j, x) { for (i = 0; i < k; i++) for (j = i + 1; j < k; j++)
 			if (a[j] < a[i]) { x = a[i]; a[i] = a[j]; a[j] = x }; return k ? a[int(k / 2)] : 0 }
-		END { printf "p50_us=%d p99_us=%d", med(p50, n) * 1000, med(p99, n) * 1000 }' /tmp/wl.csv)
-	EXTRA="units=$UNITS $LAT (medians over units)"
+		END { printf "p50_us=%d p99_us=%d", med(p50, n) * 1000, med(p99, n) * 1000 }' /tmp/wl.csv 2>/dev/null)
+	EXTRA="tests=$UNITS $LAT (medians over tests of 250 requests)"
 }
 
 run() {	# run WL SECS SEQ
@@ -135,19 +137,35 @@ run() {	# run WL SECS SEQ
 	echo "PVLOCK-MARK done-$_seq"
 }
 
-# set up the programs once; the units of work as scripts
+# set up the programs once; the units of work as scripts. mark() notes a
+# finished piece of work: reading /proc/uptime with the shell's own read
+# and printing centiseconds costs no process.
 cat > /tmp/wl-lib.sh <<'EOF'
-now_cs() { awk '{ split($1, a, "."); print a[1] * 100 + substr(a[2] "00", 1, 2) }' /proc/uptime; }
+mark() { read -r _u _i < /proc/uptime; echo "${_u%.*}${_u#*.}" >> /tmp/wl.units; }
 EOF
-echo "exec sh /wl/build-lua.sh $((2 * ncpu)) /tmp/lua/src" > /tmp/unit-build.sh
-echo 'exec hackbench -P -p -g 2 -f 10 -l 50' > /tmp/unit-hackbench.sh
-echo 'exec redis-benchmark -p 6379 -t set,get -n 2000 -c 8 --csv >> /tmp/wl.csv' > /tmp/unit-redis.sh
+cat > /tmp/cc.sh <<'EOF'
+tcc "$@" || exit
+. /tmp/wl-lib.sh
+mark
+EOF
+echo "exec sh /wl/build-lua.sh $((2 * ncpu)) /tmp/lua/src 'sh /tmp/cc.sh'" > /tmp/unit-build.sh
+cat > /tmp/unit-hackbench.sh <<'EOF'
+hackbench -P -p -g 2 -f 10 -l 10 || exit
+. /tmp/wl-lib.sh
+mark
+EOF
+cat > /tmp/unit-redis.sh <<'EOF'
+. /tmp/wl-lib.sh
+for t in set get; do
+	redis-benchmark -p 6379 -t $t -n 250 -c 8 --csv >> /tmp/wl.csv || exit
+	mark
+done
+EOF
 cp -a /wl/lua /tmp/lua
 sh /tmp/unit-build.sh > /tmp/wl.out 2>&1 || { fail wl-build-once "$(tail -3 /tmp/wl.out)"; exit 1; }
-LUA_JOBS=$(( $(ls /tmp/lua/src/*.o | wc -l) + 3 ))
 redis-server --port 6379 --save '' --appendonly no --daemonize yes --logfile /tmp/redis.log ||
 	{ fail wl-redis-start "$(tail -3 /tmp/redis.log)"; exit 1; }
-info "wl-$name: ready (Lua build: $LUA_JOBS jobs)"
+info "wl-$name: ready (a Lua build: $(wc -l < /tmp/wl.units) jobs)"
 echo "PVLOCK-MARK ready"
 
 while read -r cmd a1 a2 a3 <&3; do
