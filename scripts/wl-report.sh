@@ -49,20 +49,7 @@ $1 == "W" {
 rows=$(($(wc -l < "$csv") - 1))
 [ "$rows" -gt 0 ] || die "no results in $log"
 
-awk -F, -v header="$header" '
-function med(a, n,   i, j, x, b) {	# median of a[1..n] (a is left sorted)
-	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { x = a[i]; a[i] = a[j]; a[j] = x }
-	if (!n) return 0
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
-function boot(a, n, lohi,   b, k, i, m, s, t) {	# 95% bootstrap interval of the median
-	for (b = 1; b <= 1000; b++) {
-		for (i = 1; i <= n; i++) s[i] = a[int(rand() * n) + 1]
-		m[b] = med(s, n)
-	}
-	med(m, 1000)
-	lohi[1] = m[25]; lohi[2] = m[976]
-}
+awk -F, -v header="$header" -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
 NR == 1 { next }
 {
 	key = $4 SUBSEP $1
@@ -72,7 +59,7 @@ NR == 1 { next }
 	if ($2 > nr[$4, $1]) nr[$4, $1] = $2
 	n = ++cnt[$4, $1, $3]
 	if ($10 != "") { p50[$4, $1, $3, n] = $10; p99[$4, $1, $3, n] = $11; p999[$4, $1, $3, n] = $12 }
-	if ($13 != "") jain[$4, $1, $3, n] = $13
+	if ($13 != "") fair[$4, $1, $3, n] = $13
 	ev[$4, $1, $3, n] = $7
 	if ($14 != "") { sp[$4, $1, $3, n] = $14 / $8; wt[$4, $1, $3, n] = $16 / $8
 			 hl[$4, $1, $3, n] = ($17 + $18) / $8; th[$4, $1, $3, n] = $20 }
@@ -83,10 +70,10 @@ END {
 	print ""
 	print header
 	print ""
-	print "Ratios are throughput ratios, pvlock over the other arm (the same as the other arm'"'"'s"
-	print "time over pvlock'"'"'s): above 1, pvlock is faster. Each round runs every arm once, in a"
-	print "rotating order; a round'"'"'s ratio compares that round'"'"'s runs. \"none2\" is a second"
-	print "run of \"none\" in the same rounds: its ratio to \"none\" is the instrument'"'"'s own noise"
+	print "Ratios are throughput ratios, pvlock over the other arm (the same as the other arm's"
+	print "time over pvlock's): above 1, pvlock is faster. Each round runs every arm once, in a"
+	print "rotating order; a round's ratio compares that round's runs. \"none2\" is a second"
+	print "run of \"none\" in the same rounds: its ratio to \"none\" is the instrument's own noise"
 	print "(A/A; the target is a median within 1.00 +/- 0.03 and an interval narrower than"
 	print "+/- 0.10). Interval: 95% bootstrap interval of the median (1000 resamples of the"
 	print "rounds); min-max: the whole spread."
@@ -114,7 +101,7 @@ END {
 				}
 				if (!k) { line = line " | -"; continue }
 				delete cp; for (i = 1; i <= k; i++) cp[i] = r[i]
-				m = med(cp, k); boot(r, k, ci)
+				m = median(cp, k); boot_ci(r, k, ci)
 				line = line sprintf(" | %.3f [%.3f-%.3f] (%.3f-%.3f)", m, ci[1], ci[2], cp[1], cp[k])
 				sum[w, lv, c] = sprintf("%.3f %.3f %.3f", m, ci[1], ci[2])
 			}
@@ -133,23 +120,23 @@ END {
 				if (!n) continue
 				k = 0; delete x
 				for (rd = 1; rd <= nr[w, lv]; rd++) if (tp[w, lv, rd, ar] > 0) x[++k] = tp[w, lv, rd, ar]
-				thr = med(x, k)
+				thr = median(x, k)
 				lat = "-"; den = "-"; jn = "-"; s1 = "-"; s2 = "-"; s3 = "-"; s4 = "-"
 				if ((w, lv, ar, 1) in p50) {
 					delete a1; delete a2; delete a3; delete e
 					for (i = 1; i <= n; i++) { a1[i] = p50[w, lv, ar, i]; a2[i] = p99[w, lv, ar, i]; a3[i] = p999[w, lv, ar, i]; e[i] = ev[w, lv, ar, i] }
-					lat = sprintf("%d / %d / %s", med(a1, n), med(a2, n), a3[1] == "" ? "-" : sprintf("%d", med(a3, n)))
-					den = sprintf("%d ops", med(e, n))
+					lat = sprintf("%d / %d / %s", median(a1, n), median(a2, n), a3[1] == "" ? "-" : sprintf("%d", median(a3, n)))
+					den = sprintf("%d ops", median(e, n))
 				}
-				if ((w, lv, ar, 1) in jain) {
-					delete a1; for (i = 1; i <= n; i++) a1[i] = jain[w, lv, ar, i]
-					jn = sprintf("%.3f", med(a1, n))
+				if ((w, lv, ar, 1) in fair) {
+					delete a1; for (i = 1; i <= n; i++) a1[i] = fair[w, lv, ar, i]
+					jn = sprintf("%.3f", median(a1, n))
 				}
 				if ((w, lv, ar, 1) in sp) {
 					delete a1; delete a2; delete a3; delete a4
 					for (i = 1; i <= n; i++) { a1[i] = sp[w, lv, ar, i]; a2[i] = wt[w, lv, ar, i]; a3[i] = hl[w, lv, ar, i]; a4[i] = th[w, lv, ar, i] }
-					s1 = sprintf("%.0f", med(a1, n)); s2 = sprintf("%.1f", med(a2, n))
-					s3 = sprintf("%.1f", med(a3, n)); s4 = sprintf("%d", med(a4, n))
+					s1 = sprintf("%.0f", median(a1, n)); s2 = sprintf("%.1f", median(a2, n))
+					s3 = sprintf("%.1f", median(a3, n)); s4 = sprintf("%d", median(a4, n))
 				}
 				printf "| %s | %s | %.1f | %s | %s | %s | %s | %s | %s | %s |\n", lv, ar, thr, lat, den, jn, s1, s2, s3, s4
 			}
@@ -161,7 +148,9 @@ END {
 		split(key, p, SUBSEP)
 		print p[1], p[2], p[3], sum[key] > "/dev/stderr"
 	}
-}' "$csv" > "$md" 2> "$out/.wl-plot.dat"
+}
+AWK
+) "$csv" > "$md" 2> "$out/.wl-plot.dat" || die "the report failed: $(grep -m3 awk "$out/.wl-plot.dat")"
 
 # one plot per workload: the three ratios with their intervals, per level
 for w in $(cut -d, -f4 "$csv" | tail -n +2 | sort -u); do
