@@ -88,7 +88,7 @@ function js(key) {	# a number of the stats JSON
 
 awk -F, -v rounds="$rounds" -v secs="$secs" -v abi="$ABI" -v kid="$kid" \
     -v host="$(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" \
-    -v rev="$(git -C "$PVLOCK_ROOT" describe --always --dirty 2>/dev/null)" \
+    -v rev="$(pvlock_rev)" \
     -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
 NR == 1 { next }
 {

@@ -49,6 +49,6 @@ PVLOCK_HOST_PIN=1 "$PVLOCK_ROOT/scripts/qemu-run.sh" "${v[@]}" -n "bench-workloa
 	-a "isolcpus=1,2 PVLOCK_WL_ROUNDS=$rounds PVLOCK_WL_SECS=$secs PVLOCK_WL_LEVELS=$lv PVLOCK_WL_LIST=$wl" ||
 	msg "the benchmark run reported failures (see $RESULTS)"
 log=$PVLOCK_ROOT/build/logs/bench-workloads-$kid.log
-rev=$(git -C "$PVLOCK_ROOT" describe --always --dirty --exclude='*' 2>/dev/null)
+rev=$(pvlock_rev)
 "$PVLOCK_ROOT/scripts/wl-report.sh" "$log" "$out" \
 	"pvlock $rev; kernel $ABI ($kid) in the L1 (TCG, -cpu max, 3 vCPUs: 1 and 2 isolated, each alone on a host CPU) and in two L2 KVM guests of 2 vCPUs and 512 MB; host: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $rounds rounds per level, ${secs} s per run; $(date -u +%Y-%m-%d)."
