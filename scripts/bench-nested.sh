@@ -13,6 +13,8 @@
 #   PVLOCK_BENCH_VERBOSE=1 (show the L1/L2 progress lines)
 #   PVLOCK_BENCH_SHOW=SECS (first, pvlock on and its counters every 10 s: the demo)
 #   PVLOCK_BENCH_LOG=FILE: no run, only the report from an earlier run's console log
+#   PVLOCK_BENCH_REAL=WL: also run real workload WL (tests/qemu/lib/wl.sh) in
+#     each run, after the lock benchmark (the demo: sysbench)
 . "$(dirname "$0")/lib.sh"
 . "$PVLOCK_ROOT/tests/qemu/common.sh"
 
@@ -33,8 +35,14 @@ prepare_kernel "$kid"
 KO_BENCH=$("$PVLOCK_ROOT/scripts/build-testmod.sh" "$kid" pvlock_lockbench) || die "pvlock_lockbench"
 l2=$INITRD_DIR/bench-nested-l2-$kid.cpio.gz
 l1=$INITRD_DIR/bench-nested-l1-$kid.cpio.gz
+real=${PVLOCK_BENCH_REAL:-}
+wl=()
+if [ -n "$real" ]; then
+	WL_ROOT=$("$PVLOCK_ROOT/scripts/workloads.sh") || die "staging the workloads failed"
+	wl=(-d "$WL_ROOT=/" -f "$PVLOCK_ROOT/tests/qemu/lib/wl.sh=/lib/wl.sh")
+fi
 "$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l2" -t "$PVLOCK_ROOT/tests/qemu/bench-l2.sh" \
-	-f "$KO_GUEST=/pvlock/pvlock_guest.ko" -f "$KO_BENCH=/bench/pvlock_lockbench.ko" \
+	-f "$KO_GUEST=/pvlock/pvlock_guest.ko" -f "$KO_BENCH=/bench/pvlock_lockbench.ko" "${wl[@]}" \
 	-b "$PVLOCKCTL" -b "$PVLOCK_QUERY" -b /usr/bin/jq || die "L2 initramfs"
 l1_bins=(-b "$PVLOCKCTL" -b "$PVLOCK_QUERY" -b /usr/bin/jq)
 [ -x "$PVLOCK_ROOT/build/daemon/pvlockd" ] && l1_bins+=(-b "$PVLOCK_ROOT/build/daemon/pvlockd")
@@ -44,7 +52,8 @@ l1_bins=(-b "$PVLOCKCTL" -b "$PVLOCK_QUERY" -b /usr/bin/jq)
 
 phases=$((1 + under))
 show=${PVLOCK_BENCH_SHOW:-0}
-budget=$((phases * rounds * 2 * (secs + 40) + show + 400))
+runs=$((secs + ${real:+secs}))
+budget=$((phases * rounds * 2 * (runs + 40) + show + 400))
 RESULTS=$PVLOCK_ROOT/build/results/bench-nested.txt
 export RESULTS
 mkdir -p "$(dirname "$RESULTS")"
@@ -52,7 +61,7 @@ mkdir -p "$(dirname "$RESULTS")"
 v=()
 [ "${PVLOCK_BENCH_VERBOSE:-0}" = 1 ] && v=(-v)
 "$PVLOCK_ROOT/scripts/qemu-run.sh" "${v[@]}" -n "bench-nested-$kid" -k "$kid" -i "$l1" -s 2 -m 4096 -c max \
-	-t "$budget" -a "PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_UNDER=$under PVLOCK_BENCH_SHOW=$show" ||
+	-t "$budget" -a "PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_UNDER=$under PVLOCK_BENCH_SHOW=$show${real:+ PVLOCK_BENCH_REAL=$real}" ||
 	msg "the benchmark run reported failures (see $RESULTS)"
 log=$PVLOCK_ROOT/build/logs/bench-nested-$kid.log
 fi
@@ -195,3 +204,44 @@ END {
 }
 AWK
 ) "$csv" | tee "$out/nested.md"
+
+# the real workload run after each lock benchmark run (PVLOCK_BENCH_REAL)
+if grep -q 'PVLOCK-BENCH-REAL ' "$log"; then
+	grep -E '^\[L2:[a-z]+\] PVLOCK-BENCH-REAL ' "$log" | sed 's/^\[L2:[a-z]*\] PVLOCK-BENCH-REAL //' |
+	awk -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
+function kv(key) {
+	if (match(" " $0, " " key "=[^ ]*")) return substr(" " $0, RSTART + length(key) + 2, RLENGTH - length(key) - 2)
+	return ""
+}
+kv("cs") > 0 {
+	c = kv("vm") == "solo" ? "undercommitted" : "overcommitted-4x"
+	w = kv("wl"); r = kv("round"); v = kv("variant")
+	t[c, r, v] += kv("ops") / (kv("cs") / 100)
+	if (r > nr[c]) nr[c] = r
+	if (v == "pvlock") p99[c, "pvlock", ++np[c]] = kv("p99_us")
+	else p99[c, "stock", ++ns[c]] = kv("p99_us")
+	cases[c] = 1
+}
+END {
+	print ""
+	print "### A real program in the same rounds: " w " (events/s summed over the VMs, right after each lock run)"
+	print ""
+	print "| case | round | stock | pvlock | pvlock/stock |"
+	print "|---|---|---|---|---|"
+	for (c in cases) {
+		k = 0
+		for (r = 1; r <= nr[c]; r++) if (t[c, r, "stock"] > 0 && t[c, r, "pvlock"] > 0) {
+			x[++k] = t[c, r, "pvlock"] / t[c, r, "stock"]
+			printf "| %s | %d | %.0f | %.0f | %.3f |\n", c, r, t[c, r, "stock"], t[c, r, "pvlock"], x[k]
+		}
+		if (k) {
+			for (i = 1; i <= np[c]; i++) a[i] = p99[c, "pvlock", i]
+			for (i = 1; i <= ns[c]; i++) b[i] = p99[c, "stock", i]
+			printf "\n%s: pvlock/stock median %.3f over %d rounds; its own p99 event latency (median of the runs) stock %d us, pvlock %d us\n",
+				c, median(x, k), k, median(b, ns[c]), median(a, np[c])
+		}
+	}
+}
+AWK
+) | tee -a "$out/nested.md"
+fi

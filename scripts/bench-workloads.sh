@@ -27,7 +27,7 @@ WL_ROOT=$("$PVLOCK_ROOT/scripts/workloads.sh") || die "staging the workloads fai
 l2=$INITRD_DIR/wl-l2-$kid.cpio.gz
 l1=$INITRD_DIR/wl-l1-$kid.cpio.gz
 "$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l2" -t "$PVLOCK_ROOT/tests/qemu/wl-l2.sh" \
-	-f "$KO_GUEST=/pvlock/pvlock_guest.ko" -d "$WL_ROOT=/" \
+	-f "$KO_GUEST=/pvlock/pvlock_guest.ko" -d "$WL_ROOT=/" -f "$PVLOCK_ROOT/tests/qemu/lib/wl.sh=/lib/wl.sh" \
 	-b "$PVLOCKCTL" -b "$PVLOCK_QUERY" -b /usr/bin/jq || die "L2 initramfs"
 "$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l1" -t "$PVLOCK_ROOT/tests/qemu/wl-l1.sh" \
 	-k "$kid" -m kvm_amd -q -f "$VMLINUZ=/boot/vmlinuz" -f "$l2=/boot/l2.cpio.gz" \

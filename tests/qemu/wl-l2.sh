@@ -14,14 +14,14 @@
 # Each workload is a loop of units of work for a fixed window; throughput is
 # units done over the time to the last unit's end (no partial unit counted).
 . /lib/pvtest.sh
+. /lib/wl.sh
 
 q=pvlock-query
 name=$(hostname)
-ncpu=$(ncpus)
+ncpu=$(ncpus)	# set_arm: every CPU registered
 arm=none
 ctl_open
 
-now_cs() { read -r _u _i < /proc/uptime; echo "${_u%.*}${_u#*.}"; }
 guest_loaded() { [ -d /sys/module/pvlock_guest ]; }
 
 set_arm() {	# set_arm ARM
@@ -51,121 +51,18 @@ set_arm() {	# set_arm ARM
 	return 1
 }
 
-# loop SECS UNIT: run /tmp/unit-UNIT.sh again and again for SECS seconds.
-# A unit script notes each piece of work it finishes (mark, /tmp/wl-lib.sh:
-# a timestamp per line in /tmp/wl.units); sets UNITS (pieces finished) and
-# CS (centiseconds from the start to the last one's end). The units run in
-# their own session, so that the window's end stops a piece half-done,
-# which is then not counted.
-loop() {
-	rm -f /tmp/wl.units
-	_t0=$(now_cs)
-	setsid sh -c 'while sh "/tmp/unit-$1.sh" > /tmp/wl.out 2>&1; do :; done' wl "$2" &
-	_pid=$!
-	sleep "$1"
-	kill -TERM -"$_pid" 2>/dev/null
-	wait "$_pid" 2>/dev/null
-	UNITS=$(wc -l < /tmp/wl.units 2>/dev/null || echo 0)
-	CS=0
-	[ "$UNITS" -gt 0 ] && CS=$(($(tail -1 /tmp/wl.units) - _t0))
-}
-
-# Lua's "make" from clean with tcc (scripts/workloads.sh), make -j twice
-# the CPUs, again and again; ops: compile and link jobs finished (each job
-# notes its end through the compiler wrapper)
-wl_build() {
-	loop "$1" build
-	OPS=$UNITS
-	EXTRA="jobs=$UNITS"
-}
-
-# hackbench: 2 groups of 10 senders x 10 receivers over pipes, processes,
-# 10 messages from each sender to each receiver per run; ops: messages
-wl_hackbench() {
-	loop "$1" hackbench
-	OPS=$((UNITS * 2 * 10 * 10 * 10))
-	EXTRA="runs=$UNITS"
-}
-
-# sysbench threads: 2 threads per CPU, each event takes 4 of 8 mutexes and
-# yields 100 times; its own window, latency histogram and thread fairness
-wl_sysbench() {
-	sysbench threads --threads=$((2 * ncpu)) --thread-locks=8 --thread-yields=100 \
-		--time="$1" --histogram=on --percentile=99 run > /tmp/wl.out 2>&1
-	OPS=$(sed -n 's/.*total number of events: *\([0-9]*\).*/\1/p' /tmp/wl.out)
-	CS=$(sed -n 's/.*total time: *\([0-9.]*\)s.*/\1/p' /tmp/wl.out | awk '{ printf "%d", $1 * 100 }')
-	# the histogram: "value (ms) ... count" rows; percentiles of the events
-	LAT=$(awk '/^ *[0-9.]+ \|/ { v[n] = $1; c[n] = $NF; t += $NF; n++ }
-		END { if (!t) { print "p50_us=0 p99_us=0 p999_us=0"; exit }
-			split("0.5 0.99 0.999", p, " "); split("p50_us p99_us p999_us", k, " ")
-			for (j = 1; j <= 3; j++) { s = 0; for (i = 0; i < n; i++) { s += c[i]; if (s >= p[j] * t) break }
-				if (i >= n) i = n - 1
-				printf "%s%s=%d", (j > 1 ? " " : ""), k[j], v[i] * 1000 } }' /tmp/wl.out)
-	# Jain's index from the per-thread events' mean and standard deviation
-	FAIR=$(sed -n 's#.*events (avg/stddev): *\([0-9.]*\)/\([0-9.]*\).*#\1 \2#p' /tmp/wl.out |
-		awk '{ cv = $1 > 0 ? $2 / $1 : 0; printf "%.4f", 1 / (1 + cv * cv) }')
-	EXTRA="$LAT jain=$FAIR"
-	UNITS=$OPS
-}
-
-# redis: GETs and SETs from 8 connections over loopback; one unit is 250
-# requests of each, with the latencies redis-benchmark reports for it
-wl_redis() {
-	rm -f /tmp/wl.csv
-	loop "$1" redis
-	OPS=$((UNITS * 250))
-	# per unit and test: p50 and p99 (ms); medians over them
-	LAT=$(awk -F'"' '$2 == "SET" || $2 == "GET" { p50[n] = $10; p99[n] = $14; n++ }
-		function med(a, k,   i, j, x) { for (i = 0; i < k; i++) for (j = i + 1; j < k; j++)
-			if (a[j] < a[i]) { x = a[i]; a[i] = a[j]; a[j] = x }; return k ? a[int(k / 2)] : 0 }
-		END { printf "p50_us=%d p99_us=%d", med(p50, n) * 1000, med(p99, n) * 1000 }' /tmp/wl.csv 2>/dev/null)
-	EXTRA="tests=$UNITS $LAT (medians over tests of 250 requests)"
-}
-
 run() {	# run WL SECS SEQ
 	_wl=$1 _secs=$2 _seq=$3
-	OPS=0 CS=0 UNITS=0 EXTRA=
 	guest_loaded && $q guest-reset > /dev/null
-	dmesg -c > /dev/null
-	case $_wl in
-	build|hackbench|sysbench|redis) "wl_$_wl" "$_secs" ;;
-	*) fail "wl-$_wl" "unknown workload" ;;
-	esac
+	wl_run "$_wl" "$_secs"
 	st='{}'
-	guest_loaded && st=$($q guest-stats | jq -c '{slowpath, queued, pending, waits, wait_early, halts, yields, yield_same_vm, yield_cross_vm, yield_halted, kicks, spins, threshold, thresh_changes, preempted_seen}')
+	guest_loaded && st=$($q guest-stats | jq -c '{slowpath, queued, pending, waits, wait_early, halts, yields, yield_same_vm, yield_cross_vm, yield_halted, kicks, spins, threshold, threshold_changes, preempted_seen}')
 	echo "PVLOCK-WL vm=$name seq=$_seq wl=$_wl arm=$arm ops=$OPS cs=$CS $EXTRA stats=$st"
 	echo "PVLOCK-MARK done-$_seq"
 }
 
-# set up the programs once; the units of work as scripts. mark() notes a
-# finished piece of work: reading /proc/uptime with the shell's own read
-# and printing centiseconds costs no process.
-cat > /tmp/wl-lib.sh <<'EOF'
-mark() { read -r _u _i < /proc/uptime; echo "${_u%.*}${_u#*.}" >> /tmp/wl.units; }
-EOF
-cat > /tmp/cc.sh <<'EOF'
-tcc "$@" || exit
-. /tmp/wl-lib.sh
-mark
-EOF
-echo "exec sh /wl/build-lua.sh $((2 * ncpu)) /tmp/lua/src 'sh /tmp/cc.sh'" > /tmp/unit-build.sh
-cat > /tmp/unit-hackbench.sh <<'EOF'
-hackbench -P -p -g 2 -f 10 -l 10 || exit
-. /tmp/wl-lib.sh
-mark
-EOF
-cat > /tmp/unit-redis.sh <<'EOF'
-. /tmp/wl-lib.sh
-for t in set get; do
-	redis-benchmark -p 6379 -t $t -n 250 -c 8 --csv >> /tmp/wl.csv || exit
-	mark
-done
-EOF
-cp -a /wl/lua /tmp/lua
-sh /tmp/unit-build.sh > /tmp/wl.out 2>&1 || { fail wl-build-once "$(tail -3 /tmp/wl.out)"; exit 1; }
-redis-server --port 6379 --save '' --appendonly no --daemonize yes --logfile /tmp/redis.log ||
-	{ fail wl-redis-start "$(tail -3 /tmp/redis.log)"; exit 1; }
-info "wl-$name: ready (a Lua build: $(wc -l < /tmp/wl.units) jobs)"
+wl_setup || exit 1
+info "wl-$name: ready (a Lua build: $WL_BUILD_JOBS jobs)"
 echo "PVLOCK-MARK ready"
 
 while read -r cmd a1 a2 a3 <&3; do
