@@ -57,11 +57,14 @@ say_all() {	# say_all "LINE" MARK VM...: LINE to each VM, then wait for MARK fro
 
 up() { read -r _u _i < /proc/uptime; echo "${_u%.*}${_u#*.}"; }
 
-# order R: the arms of round R, rotated by R - 1 and reversed in even rounds
-# (round 0, the warm-up: as round 1)
+# order R: the arms of round R, in the order given (none stock pvlock none2)
+# in odd rounds and reversed in even ones, so that a drift within a pair of
+# rounds weighs on every arm alike; the guest module is loaded once and
+# unloaded once per round (a livepatch transition takes tens of seconds in
+# an overcommitted L2), and none and none2, the A/A pair, are the farthest
+# apart of any two runs compared.
 order() {
-	echo "$arms" | awk -v r="$(($1 > 0 ? $1 : 1))" '{ n = NF; for (i = 0; i < n; i++) a[i] = $(((i + r - 1) % n) + 1)
-		for (i = 0; i < n; i++) printf "%s ", (r % 2 ? a[i] : a[n - 1 - i]) }'
+	echo "$arms" | awk -v r="$1" '{ for (i = 1; i <= NF; i++) printf "%s ", (r % 2 ? $i : $(NF + 1 - i)) }'
 }
 
 level() {	# level NAME

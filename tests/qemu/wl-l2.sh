@@ -24,6 +24,17 @@ ctl_open
 
 guest_loaded() { [ -d /sys/module/pvlock_guest ]; }
 
+# debugging slow livepatch transitions: every 3 s, the tasks not switched yet
+klp_stuck() {
+	while [ "$(cat /sys/kernel/livepatch/pvlock_guest/transition 2>/dev/null)" = 1 ]; do
+		sleep 3
+		for _p in /proc/[0-9]*; do
+			[ "$(cat "$_p/patch_state" 2>/dev/null)" = 0 ] &&
+				echo "PVLOCK-INFO klp unswitched: ${_p#/proc/} $(cat "$_p/comm") $(cat "$_p/stat" | cut -d' ' -f3) $(head -3 "$_p/stack" 2>/dev/null | tr '\n' ' ')"
+		done
+	done
+}
+
 set_arm() {	# set_arm ARM
 	case $1 in
 	none)
@@ -31,8 +42,12 @@ set_arm() {	# set_arm ARM
 		;;
 	stock|pvlock)
 		if ! guest_loaded; then
+			_t=$(now_cs)
 			insmod /pvlock/pvlock_guest.ko mode=stock || return 1
+			info "wl-$name: insmod took $(($(now_cs) - _t)) cs"
+			[ "${PVLOCK_WL_DEBUG:-0}" = 1 ] && klp_stuck &
 			guest_patched || return 1
+			info "wl-$name: livepatch transition done after $(($(now_cs) - _t)) cs"
 		fi
 		if [ "$1" = stock ]; then $q guest-set mode=stock; else $q guest-set mode=adaptive; fi
 		;;
