@@ -22,15 +22,19 @@ loop() {
 	wait "$_pid" 2>/dev/null
 	UNITS=$(wc -l < /tmp/wl.units 2>/dev/null || echo 0)
 	CS=0
-	[ "$UNITS" -gt 0 ] && CS=$(($(tail -1 /tmp/wl.units) - _t0))
+	[ "$UNITS" -gt 0 ] && CS=$(($(tail -1 /tmp/wl.units | cut -d' ' -f1) - _t0))
 }
 
 # Lua's "make" from clean with tcc (scripts/workloads.sh), make -j twice
-# the CPUs, again and again; ops: compile and link jobs finished (each job
-# notes its end through the compiler wrapper)
+# the CPUs, again and again. Each compile or link job notes its end and its
+# output through the compiler wrapper; a job counts as its share of a whole
+# build's CPU time (measured by wl_setup's sequential build), so that which
+# files happen to fall in a window does not matter. ops: thousandths of a
+# build.
 wl_build() {
 	loop "$1" build
-	OPS=$UNITS
+	OPS=$(awk 'NR == FNR { w[$1] = $2; next } { s += w[$2] } END { printf "%d", s * 1000 }' \
+		/tmp/build.weights /tmp/wl.units)
 	EXTRA="jobs=$UNITS"
 }
 
@@ -91,12 +95,12 @@ wl_run() {	# wl_run WL SECS
 # and printing centiseconds costs no process.
 wl_setup() {
 	cat > /tmp/wl-lib.sh <<'EOF'
-mark() { read -r _u _i < /proc/uptime; echo "${_u%.*}${_u#*.}" >> /tmp/wl.units; }
+mark() { read -r _u _i < /proc/uptime; echo "${_u%.*}${_u#*.}${1:+ $1}" >> /tmp/wl.units; }
 EOF
 	cat > /tmp/cc.sh <<'EOF'
 tcc "$@" || exit
 . /tmp/wl-lib.sh
-mark
+mark "$(echo "$@" | sed 's/.*-o \([^ ]*\).*/\1/; s/.* \([^ ]*\.c\)$/\1/')"
 EOF
 	echo "exec sh /wl/build-lua.sh $((2 * $(ncpus))) /tmp/lua/src 'sh /tmp/cc.sh'" > /tmp/unit-build.sh
 	cat > /tmp/unit-hackbench.sh <<'EOF'
@@ -112,8 +116,13 @@ for t in set get; do
 done
 EOF
 	cp -a /wl/lua /tmp/lua
-	sh /tmp/unit-build.sh > /tmp/wl.out 2>&1 ||
+	# one build, a job at a time: each job's share of a build's time
+	rm -f /tmp/wl.units
+	_t=$(now_cs)
+	sh /wl/build-lua.sh 1 /tmp/lua/src 'sh /tmp/cc.sh' > /tmp/wl.out 2>&1 ||
 		{ fail wl-build-once "$(tail -3 /tmp/wl.out)"; return 1; }
+	awk -v t0="$_t" '{ d[$2] = $1 - t0; t0 = $1; s += d[$2] } END { for (f in d) print f, d[f] / s }' \
+		/tmp/wl.units > /tmp/build.weights
 	WL_BUILD_JOBS=$(wc -l < /tmp/wl.units)
 	redis-server --port 6379 --save '' --appendonly no --daemonize yes --logfile /tmp/redis.log ||
 		{ fail wl-redis-start "$(tail -3 /tmp/redis.log)"; return 1; }
