@@ -99,6 +99,37 @@ static u64 pvlock_gpa(void *va)
 	return (u64)slow_virt_to_phys(va);
 }
 
+/*
+ * The eCS word a record offers the host: the preemption count in the modes
+ * that publish their lock waits in the record, none in stock mode, whose
+ * waiters (spinning with a non-zero count) would look like critical
+ * sections. The host reads it once, at registration.
+ */
+static void pvlock_rec_ecs(struct pvlock_record *r, int cpu, u32 mode)
+{
+	struct task_struct *idle;
+	u64 curr;
+
+	r->curr_gpa = 0;
+	r->idle_task = 0;
+	if (mode == PVLOCK_MODE_STOCK) {
+		r->ecs_gpa = 0;
+		r->ecs_kind = PVLOCK_ECS_NONE;
+		return;
+	}
+	r->ecs_gpa = pvlock_gpa(pvlock_preempt_count_ptr(cpu));
+	r->ecs_kind = PVLOCK_ECS_X86_PREEMPT_COUNT;
+	/* version 2: the running-task pointer, where the host can map it too */
+	if (r->version < 2 || !pvlock_ksyms.idle_threads)
+		return;
+	idle = READ_ONCE(*per_cpu_ptr(pvlock_ksyms.idle_threads, cpu));
+	curr = pvlock_gpa(pvlock_current_ptr(cpu));
+	if (idle && (curr >> PAGE_SHIFT) == (r->ecs_gpa >> PAGE_SHIFT)) {
+		r->curr_gpa = curr;
+		r->idle_task = (u64)(unsigned long)idle;
+	}
+}
+
 static int pvlock_hello(void)
 {
 	long ret = pvlock_hc(PVLOCK_HC_HELLO, PVLOCK_ABI_VERSION, PVLOCK_F_ALL, nr_cpu_ids);
@@ -136,6 +167,12 @@ static void pvlock_register_this_cpu(void *arg)
 	if (pc->registered || !pvlock_agreed(PVLOCK_F_RECORD))
 		return;
 	ret = pvlock_hc(PVLOCK_HC_REGISTER, pvlock_gpa(pc->rec), cpu, 0);
+	if (ret == -PVLOCK_EINVAL && pc->rec->version > PVLOCK_RECORD_VERSION_MIN) {
+		/* a host that knows only version 1 records (uapi: how the record grows) */
+		pc->rec->version = PVLOCK_RECORD_VERSION_MIN;
+		pvlock_rec_ecs(pc->rec, cpu, READ_ONCE(pvlock_guest_params.mode));
+		ret = pvlock_hc(PVLOCK_HC_REGISTER, pvlock_gpa(pc->rec), cpu, 0);
+	}
 	if (ret == 0 || ret == -PVLOCK_EEXIST) {
 		pc->registered = true;
 	} else {
@@ -143,23 +180,6 @@ static void pvlock_register_this_cpu(void *arg)
 			*(long *)arg = ret;
 		if (ret == -PVLOCK_ENOSYS)
 			pvlock_hv_lost(ret);
-	}
-}
-
-/*
- * The eCS word a record offers the host: the preemption count in the modes
- * that publish their lock waits in the record, none in stock mode, whose
- * waiters (spinning with a non-zero count) would look like critical
- * sections. The host reads it once, at registration.
- */
-static void pvlock_rec_ecs(struct pvlock_record *r, int cpu, u32 mode)
-{
-	if (mode == PVLOCK_MODE_STOCK) {
-		r->ecs_gpa = 0;
-		r->ecs_kind = PVLOCK_ECS_NONE;
-	} else {
-		r->ecs_gpa = pvlock_gpa(pvlock_preempt_count_ptr(cpu));
-		r->ecs_kind = PVLOCK_ECS_X86_PREEMPT_COUNT;
 	}
 }
 

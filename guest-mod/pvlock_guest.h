@@ -81,6 +81,7 @@ struct pvlock_ksyms {
 	struct static_key_false *virt_spin_lock_key;
 	struct tracepoint *tp_contention_begin;		/* resolved where not exported */
 	struct tracepoint *tp_contention_end;
+	struct task_struct * __percpu *idle_threads;	/* each CPU's idle task; NULL: unknown */
 };
 
 extern struct pvlock_ksyms pvlock_ksyms;

@@ -164,12 +164,26 @@
  * and preempt-disabled section; bit 31 is the inverted NEED_RESCHED flag
  * and is masked off. The host reads that word when it deschedules the
  * vCPU: a vCPU preempted with a non-zero count was preempted inside a
- * critical section. Note that the idle task also runs with a count of 1: a
- * vCPU descheduled while it polls in idle looks like an eCS; a halted vCPU
- * is blocked, not preempted, and is not counted.
+ * critical section, unless the guest says otherwise:
+ *   - a pure lock waiter (guest_flags WAITING without HOLDER) is not;
+ *   - the idle task runs with a count of 1 too: from record version 2 the
+ *     guest publishes, in the header, the GPA of its per-CPU pointer to the
+ *     running task (curr_gpa, 8 bytes, in the same page as ecs_gpa) and
+ *     that CPU's idle task (idle_task, a guest VA); a vCPU preempted while
+ *     that pointer holds idle_task is idle, not in a critical section.
+ * A halted vCPU is blocked, not preempted, and is not counted.
+ *
+ * How the record grows: the header's version says which fields the guest
+ * filled; a host takes every version from PVLOCK_RECORD_VERSION_MIN to
+ * its own and ignores what it does not know, and a guest whose REGISTER a
+ * host refuses with -PVLOCK_EINVAL registers again with version 1. Version
+ * 2 put header fields where version 1 had reserved bytes; a later version
+ * needing more room makes the record bigger (size) rather than moving
+ * anything, so that every offset here stays.
  */
 #define PVLOCK_RECORD_MAGIC		0x4b4c5650u	/* "PVLK" little-endian */
-#define PVLOCK_RECORD_VERSION		1
+#define PVLOCK_RECORD_VERSION		2	/* a host accepts 1 and 2 */
+#define PVLOCK_RECORD_VERSION_MIN	1
 #define PVLOCK_RECORD_SIZE		128
 #define PVLOCK_RECORD_ALIGN		128
 #define PVLOCK_SEQ_RETRIES		4
@@ -233,7 +247,11 @@ struct pvlock_record {
 	__u64	preempted;	/* times the host preempted this vCPU */
 	__u64	ecs_preempted;	/* ... of which inside an eCS */
 	__u64	host_gen;	/* bumped on every host write */
-	__u8	__reserved[16];
+
+	/* Header, version 2 (in version 1: reserved, zero). Written by the guest
+	 * before REGISTER, read once by the host; never written after. */
+	__u64	curr_gpa;	/* GPA of this CPU's running-task pointer, 0: none */
+	__u64	idle_task;	/* guest VA of this CPU's idle task */
 };
 
 #define PVLOCK_RECORD_GUEST_OFFSET	24	/* offsetof(guest_seq) */
@@ -250,8 +268,8 @@ _Static_assert(__builtin_offsetof(struct pvlock_record, host_seq) ==
 	       PVLOCK_RECORD_HOST_OFFSET, "host fields start a cache line");
 _Static_assert(__builtin_offsetof(struct pvlock_record, preempted) == 88,
 	       "preempted is 8-byte aligned");
-_Static_assert(__builtin_offsetof(struct pvlock_record, __reserved) == 112,
-	       "16 reserved bytes at the end");
+_Static_assert(__builtin_offsetof(struct pvlock_record, curr_gpa) == 112,
+	       "version 2's header fields where version 1 had 16 reserved bytes");
 #endif
 
 /* ------------------------------------------------------------------------
