@@ -3,7 +3,7 @@
 # The workload benchmark's report: from the console log of a run of
 # tests/qemu/wl-l1.sh, one CSV row per VM and run, and a Markdown summary:
 # per workload and overcommit level, the throughput ratios pvlock/none,
-# pvlock/stock and the A/A ratio none2/none per round, their median with a
+# pvlock/stock and the A/A ratio stock2/stock per round, their median with a
 # bootstrap 95% interval, the latency tails and thread fairness the programs
 # report, and the guests' slow-path counters; one plot per workload.
 #   wl-report.sh LOG OUTDIR "HEADER LINES"
@@ -72,8 +72,8 @@ END {
 	print ""
 	print "Ratios are throughput ratios, pvlock over the other arm (the same as the other arm's"
 	print "time over pvlock's): above 1, pvlock is faster. Each round runs every arm once, in a"
-	print "rotating order; a round's ratio compares that round's runs. \"none2\" is a second"
-	print "run of \"none\" in the same rounds: its ratio to \"none\" is the instrument's own noise"
+	print "rotating order; a round's ratio compares that round's runs. \"stock2\" is a second"
+	print "run of \"stock\" in the same rounds: its ratio to \"stock\" is the instrument's own noise"
 	print "(A/A; the target is a median within 1.00 +/- 0.03 and an interval narrower than"
 	print "+/- 0.10). Interval: 95% bootstrap interval of the median (1000 resamples of the"
 	print "rounds); min-max: the whole spread."
@@ -86,13 +86,13 @@ END {
 		if (!(w in wls)) continue
 		print "### " w
 		print ""
-		print "| level | rounds | pvlock/none median [95%] (min-max) | pvlock/stock median [95%] (min-max) | A/A none2/none median [95%] (min-max) |"
+		print "| level | rounds | pvlock/none median [95%] (min-max) | pvlock/stock median [95%] (min-max) | A/A stock2/stock median [95%] (min-max) |"
 		print "|---|---|---|---|---|"
 		for (li = 1; li <= nl; li++) {
 			lv = L[li]
 			if (!((w, lv) in nr)) continue
 			line = "| " lv " | " nr[w, lv]
-			split("none stock none", base, " "); split("pvlock pvlock none2", top, " ")
+			split("none stock stock", base, " "); split("pvlock pvlock stock2", top, " ")
 			for (c = 1; c <= 3; c++) {
 				k = 0; delete r
 				for (rd = 1; rd <= nr[w, lv]; rd++) {
@@ -111,7 +111,7 @@ END {
 		# throughput per arm, tails, fairness, slow path
 		print "| level | arm | ops/s (median over rounds, VMs summed) | p50 / p99 / p99.9 latency, us (median over runs) | per run (median) | Jain (threads) | slow-path calls/s | blocked waits/s | halts+yields/s | threshold |"
 		print "|---|---|---|---|---|---|---|---|---|---|"
-		na = split("none stock pvlock none2", A, " ")
+		na = split("none stock pvlock stock2", A, " ")
 		for (li = 1; li <= nl; li++) {
 			lv = L[li]
 			if (!((w, lv) in nr)) continue
@@ -176,7 +176,7 @@ set ylabel 'ratio (above 1: pvlock faster)'
 plot 1 notitle lc rgb '#888888' dt 2, \
      '$dat' using (\$0 - 0.1):2:3:4 title 'pvlock / none' lc rgb '#d7191c' pt 7 lw 2, \
      '$dat' using (\$0):5:6:7 title 'pvlock / stock' lc rgb '#2c7bb6' pt 5 lw 2, \
-     '$dat' using (\$0 + 0.1):8:9:10 title 'A/A: none2 / none' lc rgb '#444444' pt 9 lw 2
+     '$dat' using (\$0 + 0.1):8:9:10 title 'A/A: stock2 / stock' lc rgb '#444444' pt 9 lw 2
 EOF
 	rm -f "$dat"
 done

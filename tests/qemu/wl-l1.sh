@@ -12,14 +12,14 @@
 #   arms    none:   no pvlock module in the L1 or the L2s
 #           stock:  pvlock_guest in stock mode, no pvlock_host
 #           pvlock: pvlock_guest adaptive, pvlock_host and pvlockd
-#           none2:  "none" again: the instrument's own noise (A/A)
+#           stock2: "stock" again: the instrument's own noise (A/A)
 . /lib/pvtest.sh
 
 levels=$(echo "${PVLOCK_WL_LEVELS:-under 2x 4x}" | tr % " ")
 rounds=${PVLOCK_WL_ROUNDS:-8}
 secs=${PVLOCK_WL_SECS:-8}
 wls=$(echo "${PVLOCK_WL_LIST:-build sysbench hackbench redis}" | tr % " ")
-arms=$(echo "${PVLOCK_WL_ARMS:-none stock pvlock none2}" | tr % " ")
+arms=$(echo "${PVLOCK_WL_ARMS:-none stock pvlock stock2}" | tr % " ")
 host_on=0
 seq=0
 
@@ -57,12 +57,13 @@ say_all() {	# say_all "LINE" MARK VM...: LINE to each VM, then wait for MARK fro
 
 up() { read -r _u _i < /proc/uptime; echo "${_u%.*}${_u#*.}"; }
 
-# order R: the arms of round R, in the order given (none stock pvlock none2)
-# in odd rounds and reversed in even ones, so that a drift within a pair of
-# rounds weighs on every arm alike; the guest module is loaded once and
-# unloaded once per round (a livepatch transition takes tens of seconds in
-# an overcommitted L2), and none and none2, the A/A pair, are the farthest
-# apart of any two runs compared.
+# order R: the arms of round R, in the order given (none stock pvlock
+# stock2) in odd rounds and reversed in even ones, so that a drift within a
+# pair of rounds weighs on every arm alike. The guest module is then loaded
+# or unloaded once per round (a livepatch transition takes tens of seconds
+# in an overcommitted L2: the few there can be are what limits the rounds),
+# and the A/A pair stock/stock2 is as far apart as pvlock and none, the
+# farthest pair compared.
 order() {
 	echo "$arms" | awk -v r="$1" '{ for (i = 1; i <= NF; i++) printf "%s ", (r % 2 ? $i : $(NF + 1 - i)) }'
 }
@@ -82,7 +83,7 @@ level() {	# level NAME
 			seq=$((seq + 1))
 			t0=$(up)
 			case $arm in pvlock) host on ;; *) host off ;; esac
-			case $arm in none2) garm=none ;; *) garm=$arm ;; esac
+			case $arm in stock2) garm=stock ;; *) garm=$arm ;; esac
 			# the idle VM follows too: "none" means no module anywhere
 			say_all "arm $garm $seq" "arm-$seq" a b || return 1
 			info "level $1 round $r: $arm set up in $(($(up) - t0)) cs"
