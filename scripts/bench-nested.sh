@@ -52,7 +52,8 @@ l1_bins=(-b "$PVLOCKCTL" -b "$PVLOCK_QUERY" -b /usr/bin/jq)
 
 phases=$((1 + under))
 show=${PVLOCK_BENCH_SHOW:-0}
-runs=$((secs + ${real:+secs}))
+runs=$secs
+[ -n "$real" ] && runs=$((2 * secs))
 budget=$((phases * rounds * 2 * (runs + 40) + show + 400))
 RESULTS=$PVLOCK_ROOT/build/results/bench-nested.txt
 export RESULTS
@@ -65,6 +66,8 @@ v=()
 	msg "the benchmark run reported failures (see $RESULTS)"
 log=$PVLOCK_ROOT/build/logs/bench-nested-$kid.log
 fi
+
+grep -q 'PVLOCK-BENCH ' "$log" 2>/dev/null || die "no results in ${log:-the console log}"
 
 # one CSV row per measured run
 csv=$out/nested.csv
