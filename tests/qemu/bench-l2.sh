@@ -66,7 +66,7 @@ one() {	# one VARIANT ROUND
 		echo "PVLOCK-BENCH-REAL vm=$name round=$2 variant=$1 wl=$real ops=$OPS cs=$CS $EXTRA"
 	fi
 	set -- "$1" "$2" $res
-	echo "PVLOCK-BENCH vm=$name round=$2 variant=$1 ops=${3:-0} ns=${4:-0} $acq ${truth:+truth_$(echo "$truth" | sed 's/ / truth_/g')} stats=$(echo "$st" | jq -c '{slowpath, pending, queued, spin_acquired, waits, wait_early, halts, yields, yield_same_vm, yield_cross_vm, yield_halted, kicks, preempted_seen, threshold, threshold_changes, hist}')"
+	echo "PVLOCK-BENCH vm=$name round=$2 variant=$1 ops=${3:-0} ns=${4:-0} $acq ${truth:+truth_$(echo "$truth" | sed 's/ / truth_/g')} stats=$(echo "$st" | jq -c '{slowpath, pending, queued, spin_acquired, spins, wait_ns, waits, wait_early, halts, yields, yield_same_vm, yield_cross_vm, yield_halted, kicks, preempted_seen, threshold, threshold_changes, hist}')"
 	echo "PVLOCK-MARK done-$1 $2"
 }
 
