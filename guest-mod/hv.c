@@ -293,10 +293,13 @@ static void pvlock_read_hints(void)
 		struct pvlock_cpu *pc = per_cpu_ptr(&pvlock_cpu, cpu);
 		struct pvlock_host_view v;
 
-		if (!READ_ONCE(pc->registered))
+		if (!READ_ONCE(pc->registered)) {
+			WRITE_ONCE(pc->oc_pct, 0);
 			continue;
+		}
 		if (!pvlock_guest_read_host(pc->rec, &v))
 			continue;
+		WRITE_ONCE(pc->oc_pct, v.flags & PVLOCK_HF_ACTIVE ? v.overcommit_pct : 0);
 		if (!(v.flags & PVLOCK_HF_ACTIVE)) {
 			inactive = true;
 			hint = 0;

@@ -122,6 +122,7 @@ struct pvlock_claim {
 struct pvlock_cpu {
 	struct pvlock_thresh thresh;	/* adaptive state, touched at nesting depth 0 only */
 	u32 hint;			/* host's threshold hint for this vCPU, 0 = none */
+	u32 oc_pct;			/* host's overcommit (record), 0 = unknown */
 	bool registered;		/* record registered with the host */
 	struct pvlock_record *rec;	/* this CPU's record (always allocated) */
 	struct pvlock_sample pend[PVLOCK_MAX_NODES];	/* per nesting level */

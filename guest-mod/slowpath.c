@@ -74,6 +74,7 @@ struct pvlock_wctx {
 	struct qspinlock *lock;
 	u32 threshold;
 	bool early;
+	bool calm;			/* the host says it is not overcommitted */
 	bool outer;			/* nesting depth 0: may touch the record, adapt */
 	struct pvlock_record *rec;	/* non-NULL when the record is written */
 };
@@ -227,6 +228,7 @@ static __always_inline void pvlock_wctx_init(struct pvlock_wctx *w, struct qspin
 	w->s.waited = false;
 	w->s.preempted = false;
 	w->early = false;
+	w->calm = false;
 	w->outer = outer;
 	w->rec = NULL;
 	w->lock = lock;
@@ -235,6 +237,15 @@ static __always_inline void pvlock_wctx_init(struct pvlock_wctx *w, struct qspin
 			pvlock_threshold_of(pc, w->s.mode);
 	if (w->s.mode == PVLOCK_MODE_STOCK)
 		return;
+	/*
+	 * A host that runs no more vCPUs than it has CPUs preempts a holder
+	 * only for moments: spin as the kernel does, and do not stop early
+	 * behind a vCPU seen preempted (each yield costs an exit). Measured:
+	 * without this, 0.93 of stock in an undercommitted nested VM.
+	 */
+	w->calm = pc->oc_pct && pc->oc_pct <= 100;
+	if (w->calm)
+		w->threshold = READ_ONCE(pvlock_guest_params.max);
 	/* waiting for the lock this level claimed: it let go of it since */
 	if (likely(idx < PVLOCK_MAX_NODES) && pc->claim[idx].lock == lock)
 		WRITE_ONCE(pc->claim[idx].lock, NULL);
@@ -629,7 +640,8 @@ static void pvlock_pv_wait_node(struct pvlock_wctx *w, struct qspinlock *lock,
 					break;
 				}
 				/* pvlock: its vCPU is preempted, spinning is pointless */
-				if (w->s.mode != PVLOCK_MODE_STOCK && vcpu_is_preempted(READ_ONCE(pp->cpu))) {
+				if (w->s.mode != PVLOCK_MODE_STOCK && !w->calm &&
+				    vcpu_is_preempted(READ_ONCE(pp->cpu))) {
 					w->early = w->s.preempted = true;
 					break;
 				}
@@ -690,7 +702,7 @@ static u32 pvlock_pv_wait_head_or_lock(struct pvlock_wctx *w, struct qspinlock *
 		w->early = false;
 		WRITE_ONCE(pn->state, PVLOCK_VCPU_RUNNING);
 		WRITE_ONCE(lock->pending, 1);
-		if (w->s.mode != PVLOCK_MODE_STOCK)
+		if (w->s.mode != PVLOCK_MODE_STOCK && !w->calm)
 			holder = pvlock_find_holder(lock);
 		for (loop = w->threshold; loop; loop--) {
 			if (pvlock_trylock_clear_pending(lock)) {
@@ -705,6 +717,17 @@ static u32 pvlock_pv_wait_head_or_lock(struct pvlock_wctx *w, struct qspinlock *
 		}
 		w->s.spins += w->threshold - loop;
 		pvlock_clear_pending(lock);
+		/*
+		 * Hashed before and kicked since: the unlock will not kick us
+		 * again, so a wait would return at once and the loop spin
+		 * behind the preempted holder. Give it our time slice instead.
+		 */
+		if (lp && w->early && READ_ONCE(lock->locked) != PVLOCK_Q_SLOW_VAL) {
+			pvlock_guest_count(PVLOCK_GS_WAITS, 1);
+			pvlock_guest_count(PVLOCK_GS_WAIT_EARLY, 1);
+			pvlock_native_yield(w, holder);
+			continue;
+		}
 		if (!lp) {
 			lp = pvlock_pv_hash(lock, pn);
 			/* the lock went free meanwhile: take it and unhash */
