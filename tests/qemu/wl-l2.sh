@@ -26,6 +26,7 @@ guest_loaded() { [ -d /sys/module/pvlock_guest ]; }
 
 # debugging slow livepatch transitions: every 3 s, the tasks not switched yet
 klp_stuck() {
+	sleep 1
 	while [ "$(cat /sys/kernel/livepatch/pvlock_guest/transition 2>/dev/null)" = 1 ]; do
 		sleep 3
 		for _p in /proc/[0-9]*; do
@@ -38,21 +39,27 @@ klp_stuck() {
 set_arm() {	# set_arm ARM
 	case $1 in
 	none)
-		guest_loaded && { guest_unload || return 1; }
+		if guest_loaded; then
+			_t=$(now_cs)
+			[ "${PVLOCK_WL_DEBUG:-0}" = 1 ] && klp_stuck &
+			guest_unload > /dev/null || return 1
+			info "wl-$name: livepatch off and module out after $(($(now_cs) - _t)) cs"
+		fi
 		;;
 	stock|pvlock)
 		if ! guest_loaded; then
 			_t=$(now_cs)
-			insmod /pvlock/pvlock_guest.ko mode=stock || return 1
+			insmod /pvlock/pvlock_guest.ko mode=stock > /dev/null || return 1
 			info "wl-$name: insmod took $(($(now_cs) - _t)) cs"
 			[ "${PVLOCK_WL_DEBUG:-0}" = 1 ] && klp_stuck &
 			guest_patched || return 1
 			info "wl-$name: livepatch transition done after $(($(now_cs) - _t)) cs"
 		fi
-		if [ "$1" = stock ]; then $q guest-set mode=stock; else $q guest-set mode=adaptive; fi
+		if [ "$1" = stock ]; then _m=stock; else _m=adaptive; fi
+		$q guest-set mode=$_m > /dev/null
 		;;
 	*) return 1 ;;
-	esac > /dev/null
+	esac
 	# pvlock: the host side, as the L1 set it up before saying "arm" (stock
 	# never asks the host anything)
 	[ "$1" = pvlock ] || return 0
