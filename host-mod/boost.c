@@ -452,7 +452,7 @@ long pvlock_yield(struct pvlock_vm *vm, struct kvm_vcpu *me, u32 target, u32 fla
 	struct pvlock_pick pick;
 	u64 now = pvlock_now(), t_end;
 	long ret;
-	u32 nr;
+	u32 nr, to_cpu1;
 	int r;
 
 	*halt = false;
@@ -479,6 +479,8 @@ long pvlock_yield(struct pvlock_vm *vm, struct kvm_vcpu *me, u32 target, u32 fla
 		r = 0;
 		goto none;
 	}
+	/* read under RCU: the target's record may go once pvlock_boost() drops it */
+	to_cpu1 = t.pv ? READ_ONCE(t.pv->cpu) + 1 : 0;
 	r = pvlock_boost(vm, me_pv, &t, &p, now, &t_end);
 	if (r == -EDQUOT) {
 		ret = PVLOCK_YIELD_R_DENIED;
@@ -493,6 +495,9 @@ long pvlock_yield(struct pvlock_vm *vm, struct kvm_vcpu *me, u32 target, u32 fla
 			WRITE_ONCE(me->kvm->last_boosted_vcpu, t.idx);
 			pvlock_count(vm, me_pv, PVLOCK_HS_YIELD_SAME_VM, 1);
 			ret = PVLOCK_YIELD_R_SAME_VM;
+			/* the guest CPU yielded to, for a guest that asked (PVLOCK_F_YIELD_TO) */
+			if (to_cpu1 && (READ_ONCE(vm->features) & PVLOCK_F_YIELD_TO))
+				ret = PVLOCK_YIELD_RET(PVLOCK_YIELD_R_SAME_VM, to_cpu1);
 		} else {
 			pvlock_count(vm, me_pv, PVLOCK_HS_YIELD_CROSS_VM, 1);
 			ret = PVLOCK_YIELD_R_CROSS_VM;

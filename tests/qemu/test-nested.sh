@@ -6,6 +6,8 @@
 #     basic  tests/qemu/nested-basic.sh: modules load, status from L1 and L2
 #     host   tests/qemu/host-l1.sh: two pvlock guests, counters, unload/reload
 #     mixed  tests/qemu/host-mixed-l1.sh: pvlock, plain and hostile guests
+#     target tests/qemu/target-l1.sh: whom directed yields reach, one VM of
+#            4 vCPUs on one L1 CPU
 #   PVLOCK_LT_SECS=20                 locktorture seconds per phase in L2
 . "$(dirname "$0")/../../scripts/lib.sh"
 . "$PVLOCK_ROOT/tests/qemu/common.sh"
@@ -40,6 +42,14 @@ for kid in $TEST_KERNELS; do
 		       to=300 ;;
 		host) payload=host-l1.sh l2img=$l2 to=$((LT_SECS * 4 + 420)) ;;
 		mixed) payload=host-mixed-l1.sh l2img=$l2 to=$((LT_SECS * 4 + 480)) ;;
+		target) payload=target-l1.sh l2img=$INITRD_DIR/target-l2-$kid.cpio.gz
+		       KO_BENCH=$("$PVLOCK_ROOT/scripts/build-testmod.sh" "$kid" pvlock_lockbench) ||
+			       die "pvlock_lockbench"
+		       "$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l2img" \
+			       -t "$PVLOCK_ROOT/tests/qemu/target-l2.sh" \
+			       -f "$KO_GUEST=/pvlock/pvlock_guest.ko" -f "$KO_BENCH=/bench/pvlock_lockbench.ko" \
+			       -b "$PVLOCKCTL" -b "$PVLOCK_QUERY" -b /usr/bin/jq || die "L2 initramfs"
+		       to=$((LT_SECS + 420)) ;;
 		*) die "unknown nested test '$t'" ;;
 		esac
 		l1=$INITRD_DIR/nested-$t-$kid.cpio.gz
