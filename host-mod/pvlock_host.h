@@ -68,6 +68,8 @@ struct pvlock_gmap {
 	struct page *rec_page, *ecs_page;	/* pinned; ecs_page NULL without eCS */
 	struct pvlock_record *rec;
 	u32 *ecs;
+	u64 curr_gpa;				/* record v2: running-task pointer, 0: none */
+	u64 *curr;				/* ... in ecs_page */
 	u64 slots_gen;				/* memslot generation when found */
 	bool valid;
 	struct rcu_work free_work;
@@ -83,6 +85,7 @@ struct pvlock_vcpu {
 
 	struct pvlock_gmap __rcu *map;	/* replaced on the owning thread only */
 	u32 ecs_kind;
+	u64 idle_task;			/* record v2: the guest CPU's idle task */
 	u32 hint_gen;			/* vm->hint_gen last written to the record */
 
 	/* Scheduler view, written by the notifier on the owning thread. */

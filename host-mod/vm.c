@@ -419,12 +419,23 @@ static int pvlock_gmap_new(struct kvm_vcpu *vcpu, u64 rec_gpa, struct pvlock_gma
 	return 0;
 }
 
-/* ... and the eCS word at @ecs_gpa with it. */
-static int pvlock_gmap_add_ecs(struct kvm_vcpu *vcpu, struct pvlock_gmap *m, u64 ecs_gpa)
+/*
+ * ... and the eCS word at @ecs_gpa with it, and the running-task pointer at
+ * @curr_gpa (0: none), which the header check put in the same page.
+ */
+static int pvlock_gmap_add_ecs(struct kvm_vcpu *vcpu, struct pvlock_gmap *m, u64 ecs_gpa,
+			       u64 curr_gpa)
 {
 	m->ecs_gpa = ecs_gpa;
 	m->ecs = pvlock_pin_gpa(vcpu, ecs_gpa, &m->ecs_page, &m->ecs_hva);
-	return m->ecs ? 0 : -EFAULT;
+	if (!m->ecs)
+		return -EFAULT;
+	if (curr_gpa) {
+		m->curr_gpa = curr_gpa;
+		m->curr = (u64 *)((char *)m->ecs - offset_in_page(ecs_gpa) +
+				  offset_in_page(curr_gpa));
+	}
+	return 0;
 }
 
 /* Does @gpa still lead to @hva in the current memslots? kvm->srcu held. */
@@ -472,8 +483,14 @@ static bool pvlock_vcpu_read_guest(struct pvlock_vcpu *pv, bool *waiting, bool *
 	if (!m || !READ_ONCE(m->valid))
 		return false;
 	ok = pvlock_host_read_guest(m->rec, READ_ONCE(pv->vm->nr_vcpus), &v);
-	*waiting = v.flags & PVLOCK_GF_WAITING;
-	*in_ecs = m->ecs && pvlock_ecs_active(pv->ecs_kind, READ_ONCE(*m->ecs));
+	/*
+	 * A pure waiter is not in a critical section worth a boost, nor is the
+	 * idle task (its preemption count is 1 too); a waiter holding
+	 * something else is (uapi: the per-vCPU shared record).
+	 */
+	*waiting = pvlock_guest_pure_waiter(v.flags);
+	*in_ecs = m->ecs && pvlock_ecs_active(pv->ecs_kind, READ_ONCE(*m->ecs)) && !*waiting &&
+		  !(m->curr && READ_ONCE(*m->curr) == pv->idle_task);
 	return ok;
 }
 
@@ -564,7 +581,7 @@ long pvlock_vcpu_revalidate(struct pvlock_vm *vm, struct pvlock_vcpu *pv)
 		goto sync;
 	old = rcu_dereference_protected(pv->map, true);
 	err = pvlock_gmap_new(vcpu, old->rec_gpa, &m);
-	if (!err && old->ecs && pvlock_gmap_add_ecs(vcpu, m, old->ecs_gpa)) {
+	if (!err && old->ecs && pvlock_gmap_add_ecs(vcpu, m, old->ecs_gpa, old->curr_gpa)) {
 		pvlock_gmap_free(m);
 		err = -EFAULT;
 	}
@@ -826,7 +843,8 @@ long pvlock_vcpu_register(struct pvlock_vm *vm, struct kvm_vcpu *vcpu, u64 gpa, 
 		pvlock_gmap_free(m);
 		return pvlock_reg_fail(vm, PVLOCK_HS_BAD_RECORD, -PVLOCK_EINVAL, "record at", gpa);
 	}
-	if (hdr.ecs_kind != PVLOCK_ECS_NONE && pvlock_gmap_add_ecs(vcpu, m, hdr.ecs_gpa)) {
+	if (hdr.ecs_kind != PVLOCK_ECS_NONE &&
+	    pvlock_gmap_add_ecs(vcpu, m, hdr.ecs_gpa, pvlock_record_curr_gpa(&hdr))) {
 		pvlock_gmap_free(m);
 		return pvlock_reg_fail(vm, PVLOCK_HS_BAD_GPA, -PVLOCK_EFAULT, "ecs gpa",
 				       hdr.ecs_gpa);
@@ -842,6 +860,7 @@ long pvlock_vcpu_register(struct pvlock_vm *vm, struct kvm_vcpu *vcpu, u64 gpa, 
 	pv->idx = vcpu->vcpu_idx;
 	pv->cpu = cpu;
 	pv->ecs_kind = hdr.ecs_kind;
+	pv->idle_task = pvlock_record_curr_gpa(&hdr) ? hdr.idle_task : 0;
 	RCU_INIT_POINTER(pv->map, m);
 	pv->hint_gen = READ_ONCE(vm->hint_gen) - 1;
 	INIT_RCU_WORK(&pv->free_work, pvlock_vcpu_free_work);

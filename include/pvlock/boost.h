@@ -17,8 +17,10 @@
  *      (pvlock_kvm_eligible(): ready, not halted, in kernel mode when the
  *      waiter spun in kernel mode, not itself in a PLE loop unless KVM's
  *      alternating dy_eligible says so): PVLOCK_CAND_KVM_OK.
- *   2. A vCPU that is itself waiting for a lock is skipped: running it
- *      only moves the spinning elsewhere.
+ *   2. A vCPU that is itself waiting for a lock (and holds nothing else)
+ *      is skipped: running it only moves the spinning elsewhere; unless a
+ *      waiter of its own VM named it (the guest knows better: the holder of
+ *      its lock, or the queue predecessor the lock passes through next).
  *   3. Same VM before other VMs: any same-VM candidate beats any cross-VM
  *      one. Cross-VM candidates are considered only when cross-VM boosting
  *      is on.
@@ -133,7 +135,16 @@ static inline s32 pvlock_boost_score(const struct pvlock_cand *c,
 		return PVLOCK_SCORE_NONE;
 	if (!(f & PVLOCK_CAND_PREEMPTED) || (f & PVLOCK_CAND_BLOCKED))
 		return PVLOCK_SCORE_NONE;
-	if (!(f & PVLOCK_CAND_KVM_OK) || (f & PVLOCK_CAND_WAITING))
+	if (!(f & PVLOCK_CAND_KVM_OK))
+		return PVLOCK_SCORE_NONE;
+	/*
+	 * A waiter is skipped, unless its own VM's waiter named it: the guest
+	 * knows it holds the lock (waiting for another one) or is the queue
+	 * predecessor the lock passes through next.
+	 */
+	if ((f & PVLOCK_CAND_WAITING) &&
+	    (f & (PVLOCK_CAND_HINTED | PVLOCK_CAND_SAME_VM)) !=
+	    (PVLOCK_CAND_HINTED | PVLOCK_CAND_SAME_VM))
 		return PVLOCK_SCORE_NONE;
 	if (!(f & PVLOCK_CAND_SAME_VM) && !cfg->cross_vm)
 		return PVLOCK_SCORE_NONE;

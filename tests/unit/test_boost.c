@@ -35,6 +35,37 @@ static void ineligible_ones_are_never_picked(void **state)
 		assert_int_equal(pvlock_boost_score(&c[i], &same_only, 0), PVLOCK_SCORE_NONE);
 }
 
+/*
+ * A waiter named by its own VM's waiter (the holder waiting for another
+ * lock, or the queue predecessor) is eligible; named from another VM, or
+ * not named, it is not.
+ */
+static void a_named_waiter_of_the_same_vm_is_eligible(void **state)
+{
+	struct pvlock_cand c[] = {
+		{ .flags = P | OK | SAME | ECS },				/* in eCS */
+		{ .flags = P | OK | SAME | KNOWN | PVLOCK_CAND_WAITING |
+			   PVLOCK_CAND_HINTED },				/* named waiter */
+		{ .flags = P | OK | ECS | PVLOCK_CAND_WAITING | PVLOCK_CAND_HINTED },
+	};
+
+	(void)state;
+	assert_int_equal(pvlock_boost_pick(c, 2, 0, &same_only, 0), 1);
+	assert_true(pvlock_boost_score(&c[1], &same_only, 0) > pvlock_boost_score(&c[0], &same_only, 0));
+	/* another VM's waiter stays out, named or not */
+	assert_int_equal(pvlock_boost_score(&c[2], &cross, 0), PVLOCK_SCORE_NONE);
+	/* not named: out */
+	c[1].flags &= ~PVLOCK_CAND_HINTED;
+	assert_int_equal(pvlock_boost_score(&c[1], &same_only, 0), PVLOCK_SCORE_NONE);
+	/* named but not preempted, or KVM says no: out */
+	c[1].flags |= PVLOCK_CAND_HINTED;
+	c[1].flags &= ~P;
+	assert_int_equal(pvlock_boost_score(&c[1], &same_only, 0), PVLOCK_SCORE_NONE);
+	c[1].flags |= P;
+	c[1].flags &= ~OK;
+	assert_int_equal(pvlock_boost_score(&c[1], &same_only, 0), PVLOCK_SCORE_NONE);
+}
+
 static void same_vm_first_even_without_ecs(void **state)
 {
 	struct pvlock_cand c[] = {
@@ -182,6 +213,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ineligible_ones_are_never_picked),
+		cmocka_unit_test(a_named_waiter_of_the_same_vm_is_eligible),
 		cmocka_unit_test(same_vm_first_even_without_ecs),
 		cmocka_unit_test(hinted_beats_ecs_beats_unknown),
 		cmocka_unit_test(ties_round_robin_from_start),
