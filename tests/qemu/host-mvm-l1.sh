@@ -43,6 +43,12 @@ wait_registered() {
 	done
 	[ "$($q host-status | jq .registered)" = "$1" ]
 }
+t_step=$(cut -d' ' -f1 /proc/uptime)
+timed() {	# timed STEP: how long the step that just ended took
+	_t=$(cut -d' ' -f1 /proc/uptime)
+	info "step $1: $(awk -v a="$t_step" -v b="$_t" 'BEGIN { printf "%.1f", b - a }') s"
+	t_step=$_t
+}
 pins() {	# pages pinned with FOLL_PIN and not released, host-wide
 	awk '/^nr_foll_pin_acquired/ { a = $2 } /^nr_foll_pin_released/ { r = $2 } END { print a - r }' /proc/vmstat
 }
@@ -60,6 +66,7 @@ pins0=$(pins)
 slab0=$(slab_kb)
 check insmod-host insmod /pvlock/pvlock_host.ko
 info "host status: $($q host-status)"
+t_step=$(cut -d' ' -f1 /proc/uptime)
 
 if want ftrace; then
 	# FTRACE_OPS_FL_PERMANENT: disabling ftrace would unpair vcpu_load/vcpu_put
@@ -69,6 +76,7 @@ if want ftrace; then
 	else
 		pass ftrace-permanent "kernel.ftrace_enabled=0 refused, still $(cat /proc/sys/kernel/ftrace_enabled)"
 	fi
+	timed ftrace
 fi
 
 if want caps; then
@@ -89,6 +97,7 @@ if want caps; then
 	fi
 	kill $cpid
 	wait $cpid 2>/dev/null
+	timed caps
 fi
 
 if want memslot; then
@@ -96,6 +105,7 @@ if want memslot; then
 	grep -v '^PVLOCK-RESULT' /tmp/mvm-memslot.log | sed 's/^/PVLOCK-INFO memslot: /'
 	grep '^PVLOCK-RESULT' /tmp/mvm-memslot.log
 	grep -q 'mvm-slot-removed' /tmp/mvm-memslot.log || fail memslot-ran "$(tail -3 /tmp/mvm-memslot.log | tr '\n' ' ')"
+	timed memslot
 fi
 
 if want ple; then
@@ -132,6 +142,7 @@ if want ple; then
 		fail ple-pvlock-vm-decided "$(echo "$l" | jq -c .stats) $(tail -2 /tmp/mvm-ple.log | tr '\n' ' ')"
 	fi
 	[ -n "$p" ] && [ -n "$l" ] || fail ple-vms-listed "plain '$p', pvlock '$l'"
+	timed ple
 fi
 
 if want prio; then
@@ -160,6 +171,7 @@ if want prio; then
 	else
 		fail prio-share-capped "raised in $raised of $n samples ($pct%, cap 25%): $s $(tail -2 /tmp/mvm-prio.log | tr '\n' ' ')"
 	fi
+	timed prio
 fi
 
 if want bench; then
@@ -184,6 +196,7 @@ if want bench; then
 	else
 		fail bench-cost-flat "${*:-no summary: $(tail -2 /tmp/mvm-bench.log | tr '\n' ' ')}: want both ratios <= 1.2"
 	fi
+	timed bench
 fi
 
 if want init; then
@@ -200,6 +213,7 @@ if want init; then
 	kill $hammer
 	wait $hammer 2>/dev/null
 	if [ $ok = 10 ]; then pass init-order "10 reloads under SET_PARAMS"; else fail init-order "stopped after $ok reloads"; fi
+	timed init
 fi
 
 if want race; then
@@ -237,6 +251,7 @@ if want race; then
 	wait_for 10 sh -c "[ \"\$($q host-status | jq .vms)\" = 0 ]" || info "VMs still listed: $($q host-vms | jq -c '[.[].name]')"
 	bad=$(dmesg | tail -n +$((n0 + 1)) | grep -E 'BUG|WARNING|Oops|still to leave|still in pvlock' | head -3)
 	[ -z "$bad" ] && pass race-dmesg-clean || fail race-dmesg-clean "$bad"
+	timed race
 fi
 
 check rmmod-host rmmod pvlock_host
