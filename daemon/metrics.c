@@ -37,16 +37,17 @@ static void m_vm_labels(FILE *f, const struct pv_vm *vm)
 	fprintf(f, "\",vm_id=\"%u\"}", vm->id);
 }
 
-/* Counter names are the ABI's; preempted_ns is exported in seconds. */
+/* Counter names are the ABI's; times in ns ("..._ns") are exported in seconds. */
 static void m_host_counter(FILE *f, const struct pv_vms *vms, unsigned int k)
 {
 	const char *n = pvlock_host_stat_names[k];
-	bool ns = !strcmp(n, "preempted_ns");
+	size_t len = strlen(n);
+	bool ns = len > 3 && !strcmp(n + len - 3, "_ns");
 	char name[96], help[160];
 	size_t i;
 
 	if (ns)
-		snprintf(name, sizeof(name), "pvlock_vm_preempted_seconds_total");
+		snprintf(name, sizeof(name), "pvlock_vm_%.*s_seconds_total", (int)(len - 3), n);
 	else
 		snprintf(name, sizeof(name), "pvlock_vm_%s_total", n);
 	snprintf(help, sizeof(help), "pvlock_host counter %s per VM%s", n,

@@ -77,10 +77,14 @@ static void host_metrics(void **state)
 		fail_msg("invalid exposition: %s\n%s", pc.err, t);
 	/* every per-VM counter, for both VMs */
 	for (k = 1; k < __PVLOCK_HS_LAST; k++) {
-		if (k == PVLOCK_HS_PREEMPTED_NS)
-			strcpy(name, "pvlock_vm_preempted_seconds_total");
+		const char *n = pvlock_host_stat_names[k];
+		size_t len = strlen(n);
+
+		/* times in ns, in seconds */
+		if (len > 3 && !strcmp(n + len - 3, "_ns"))
+			snprintf(name, sizeof(name), "pvlock_vm_%.*s_seconds_total", (int)(len - 3), n);
 		else
-			snprintf(name, sizeof(name), "pvlock_vm_%s_total", pvlock_host_stat_names[k]);
+			snprintf(name, sizeof(name), "pvlock_vm_%s_total", n);
 		assert_int_equal(pc_samples(&pc, name), 2);
 	}
 	assert_non_null(strstr(t, "pvlock_vm_yields_total{vm=\"web1\",vm_id=\"1\"} 40\n"));
