@@ -24,16 +24,11 @@ ctl_open
 
 guest_loaded() { [ -d /sys/module/pvlock_guest ]; }
 
-# debugging slow livepatch transitions: every 3 s, the tasks not switched yet
-klp_stuck() {
-	sleep 1
-	while [ "$(cat /sys/kernel/livepatch/pvlock_guest/transition 2>/dev/null)" = 1 ]; do
-		sleep 3
-		for _p in /proc/[0-9]*; do
-			[ "$(cat "$_p/patch_state" 2>/dev/null)" = 0 ] &&
-				echo "PVLOCK-INFO klp unswitched: ${_p#/proc/} $(cat "$_p/comm") $(cat "$_p/stat" | cut -d' ' -f3) $(head -3 "$_p/stack" 2>/dev/null | tr '\n' ' ')"
-		done
-	done
+# debugging slow module loads and unloads: the kernel's own messages of it,
+# with their times (uptime, s) next to ours
+klp_log() {
+	[ "${PVLOCK_WL_DEBUG:-0}" = 1 ] || return 0
+	info "wl-$name: $1 at $(cut -d' ' -f1 /proc/uptime): $(dmesg | grep -E 'pvlock|livepatch|kprobe' | tail -6 | tr '\n' '|')"
 }
 
 set_arm() {	# set_arm ARM
@@ -41,8 +36,9 @@ set_arm() {	# set_arm ARM
 	none)
 		if guest_loaded; then
 			_t=$(now_cs)
-			[ "${PVLOCK_WL_DEBUG:-0}" = 1 ] && klp_stuck &
+			klp_log "unload begins"
 			guest_unload > /dev/null || return 1
+			klp_log "unloaded"
 			info "wl-$name: livepatch off and module out after $(($(now_cs) - _t)) cs"
 		fi
 		;;
@@ -51,7 +47,7 @@ set_arm() {	# set_arm ARM
 			_t=$(now_cs)
 			insmod /pvlock/pvlock_guest.ko mode=stock > /dev/null || return 1
 			info "wl-$name: insmod took $(($(now_cs) - _t)) cs"
-			[ "${PVLOCK_WL_DEBUG:-0}" = 1 ] && klp_stuck &
+			klp_log "loaded"
 			guest_patched || return 1
 			info "wl-$name: livepatch transition done after $(($(now_cs) - _t)) cs"
 		fi
