@@ -31,7 +31,8 @@ enum {
 	F_VM_HANDSHAKES, F_VM_REGISTRATIONS, F_VM_YIELD_REQUESTS, F_VM_YIELDS, F_VM_HALTS,
 	F_VM_BOOSTS, F_VM_CROSS_BOOSTS, F_VM_DENIALS, F_VM_ON_SPIN, F_VM_ON_SPIN_BOOSTS,
 	F_VM_PREEMPTIONS, F_VM_CS_PREEMPTIONS, F_VM_WAITER_PREEMPTIONS, F_VM_PREEMPTED,
-	F_VM_HINT_WRITES, F_VM_BAD,
+	F_VM_HINT_WRITES, F_VM_ON_SPIN_KVM, F_VM_HC_TIME, F_VM_ON_SPIN_TIME, F_VM_PRIO_BOOSTS,
+	F_VM_PRIO_TIME, F_VM_PRIO_DENIED, F_VM_REMAPS, F_VM_UNMAPPED, F_VM_BAD,
 	F_KVM_EXITS, F_KVM_HYPERCALLS, F_KVM_ON_SPIN, F_KVM_ON_SPIN_YIELDS, F_KVM_YIELD_TO,
 	F_NR
 };
@@ -102,6 +103,25 @@ static const struct m_family m_fams[F_NR] = {
 			     "time registered vCPUs spent preempted while runnable", M_VM },
 	[F_VM_HINT_WRITES] = { "pvlock_vm_hint_writes_total", "counter", NULL,
 			       "threshold hints written to the VM's shared records", M_VM },
+	[F_VM_ON_SPIN_KVM] = { "pvlock_vm_on_spin_kvm_total", "counter", NULL,
+			       "the part of pvlock_vm_on_spin_total left to KVM's own choice",
+			       M_VM },
+	[F_VM_HC_TIME] = { "pvlock_vm_hypercall_seconds_total", "counter", NULL,
+			   "time in pvlock_host's yield hypercall handler, up to the yield or halt",
+			   M_VM },
+	[F_VM_ON_SPIN_TIME] = { "pvlock_vm_on_spin_seconds_total", "counter", NULL,
+				"time in pvlock_host's choice on PLE exits, up to the yield or "
+				"KVM's own loop", M_VM },
+	[F_VM_PRIO_BOOSTS] = { "pvlock_vm_prio_boosts_total", "counter", NULL,
+			       "priority boosts started for the VM's vCPUs (prio_boost)", M_VM },
+	[F_VM_PRIO_TIME] = { "pvlock_vm_prio_seconds_total", "counter", NULL,
+			     "time the VM's vCPUs held a raised priority", M_VM },
+	[F_VM_PRIO_DENIED] = { "pvlock_vm_prio_denied_total", "counter", NULL,
+			       "priority boosts refused: the VM's share of each period used", M_VM },
+	[F_VM_REMAPS] = { "pvlock_vm_record_remaps_total", "counter", NULL,
+			  "shared records mapped again after the guest memory changed", M_VM },
+	[F_VM_UNMAPPED] = { "pvlock_vm_record_unmapped_total", "counter", NULL,
+			    "registrations dropped because the record left guest memory", M_VM },
 	[F_VM_BAD] = { "pvlock_vm_bad_hypercalls_total", "counter", "reason",
 		       "hypercalls refused, by reason: cpl (from user mode), gpa, cpu, double "
 		       "(registration), record (header), args, rate (registration rate limit), "
@@ -124,6 +144,7 @@ static const struct m_family m_fams[F_NR] = {
 struct m_map {
 	unsigned int fam;
 	const char *value;
+	bool ns;		/* a time in ns, exported in seconds */
 };
 
 static const struct m_map m_host[__PVLOCK_HS_LAST] = {
@@ -145,8 +166,16 @@ static const struct m_map m_host[__PVLOCK_HS_LAST] = {
 	[PVLOCK_HS_PREEMPTIONS] = { F_VM_PREEMPTIONS, NULL },
 	[PVLOCK_HS_ECS_PREEMPTIONS] = { F_VM_CS_PREEMPTIONS, NULL },
 	[PVLOCK_HS_WAITER_PREEMPTIONS] = { F_VM_WAITER_PREEMPTIONS, NULL },
-	[PVLOCK_HS_PREEMPTED_NS] = { F_VM_PREEMPTED, NULL },
+	[PVLOCK_HS_PREEMPTED_NS] = { F_VM_PREEMPTED, NULL, true },
 	[PVLOCK_HS_HINT_WRITES] = { F_VM_HINT_WRITES, NULL },
+	[PVLOCK_HS_ON_SPIN_KVM] = { F_VM_ON_SPIN_KVM, NULL },
+	[PVLOCK_HS_HC_NS] = { F_VM_HC_TIME, NULL, true },
+	[PVLOCK_HS_ON_SPIN_NS] = { F_VM_ON_SPIN_TIME, NULL, true },
+	[PVLOCK_HS_PRIO_BOOSTS] = { F_VM_PRIO_BOOSTS, NULL },
+	[PVLOCK_HS_PRIO_NS] = { F_VM_PRIO_TIME, NULL, true },
+	[PVLOCK_HS_PRIO_DENIED] = { F_VM_PRIO_DENIED, NULL },
+	[PVLOCK_HS_REMAPS] = { F_VM_REMAPS, NULL },
+	[PVLOCK_HS_UNMAPPED] = { F_VM_UNMAPPED, NULL },
 	[PVLOCK_HS_BAD_CPL] = { F_VM_BAD, "cpl" },
 	[PVLOCK_HS_BAD_GPA] = { F_VM_BAD, "gpa" },
 	[PVLOCK_HS_BAD_CPU] = { F_VM_BAD, "cpu" },
@@ -270,7 +299,7 @@ static void m_vms(FILE *f, const struct pv_vms *vms)
 			for (k = 1; k < __PVLOCK_HS_LAST; k++) {
 				if (m_host[k].fam != fam)
 					continue;
-				if (k == PVLOCK_HS_PREEMPTED_NS)
+				if (m_host[k].ns)
 					m_vm_sample(f, fam, &vms->vm[i], NULL, "%.9f",
 						    (double)vms->vm[i].stats[k] / 1e9);
 				else

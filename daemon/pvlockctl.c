@@ -223,6 +223,10 @@ static int ctl_help_params(void)
 	tab_end(t);
 	tab_free(t);
 	out_flush();
+	/* what a value means beyond its range, under the table (not in JSON) */
+	for (a = 1; !ctl_opts.json && a <= PVLOCK_P_MAX; a++)
+		if (pvlock_param_note(a))
+			printf("\n%s: %s\n", pvlock_param_spec(a)->name, pvlock_param_note(a));
 	return CTL_EXIT_OK;
 }
 

@@ -28,12 +28,16 @@
 /*
  * The per-CPU preemption count: __preempt_count until 6.1; 6.2 moved it into
  * struct pcpu_hot ("x86/percpu: Move preempt_count next to current_task");
- * 6.15 split pcpu_hot up again and __preempt_count is back.
+ * 6.15 split pcpu_hot up again and __preempt_count is back. The running
+ * task's pointer moved with it (current_task; pcpu_hot.current_task in 6.2
+ * "x86/percpu: Move current_task to percpu hot section").
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0) && LINUX_VERSION_CODE < KERNEL_VERSION(6, 15, 0)
 #define pvlock_preempt_count_ptr(cpu)	((u32 *)per_cpu_ptr(&pcpu_hot.preempt_count, cpu))
+#define pvlock_current_ptr(cpu)		((void **)per_cpu_ptr(&pcpu_hot.current_task, cpu))
 #else
 #define pvlock_preempt_count_ptr(cpu)	((u32 *)per_cpu_ptr(&__preempt_count, cpu))
+#define pvlock_current_ptr(cpu)		((void **)per_cpu_ptr(&current_task, cpu))
 #endif
 
 /*

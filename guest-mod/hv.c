@@ -99,6 +99,37 @@ static u64 pvlock_gpa(void *va)
 	return (u64)slow_virt_to_phys(va);
 }
 
+/*
+ * The eCS word a record offers the host: the preemption count in the modes
+ * that publish their lock waits in the record, none in stock mode, whose
+ * waiters (spinning with a non-zero count) would look like critical
+ * sections. The host reads it once, at registration.
+ */
+static void pvlock_rec_ecs(struct pvlock_record *r, int cpu, u32 mode)
+{
+	struct task_struct *idle;
+	u64 curr;
+
+	r->curr_gpa = 0;
+	r->idle_task = 0;
+	if (mode == PVLOCK_MODE_STOCK) {
+		r->ecs_gpa = 0;
+		r->ecs_kind = PVLOCK_ECS_NONE;
+		return;
+	}
+	r->ecs_gpa = pvlock_gpa(pvlock_preempt_count_ptr(cpu));
+	r->ecs_kind = PVLOCK_ECS_X86_PREEMPT_COUNT;
+	/* version 2: the running-task pointer, where the host can map it too */
+	if (r->version < 2 || !pvlock_ksyms.idle_threads)
+		return;
+	idle = READ_ONCE(*per_cpu_ptr(pvlock_ksyms.idle_threads, cpu));
+	curr = pvlock_gpa(pvlock_current_ptr(cpu));
+	if (idle && (curr >> PAGE_SHIFT) == (r->ecs_gpa >> PAGE_SHIFT)) {
+		r->curr_gpa = curr;
+		r->idle_task = (u64)(unsigned long)idle;
+	}
+}
+
 static int pvlock_hello(void)
 {
 	long ret = pvlock_hc(PVLOCK_HC_HELLO, PVLOCK_ABI_VERSION, PVLOCK_F_ALL, nr_cpu_ids);
@@ -136,6 +167,12 @@ static void pvlock_register_this_cpu(void *arg)
 	if (pc->registered || !pvlock_agreed(PVLOCK_F_RECORD))
 		return;
 	ret = pvlock_hc(PVLOCK_HC_REGISTER, pvlock_gpa(pc->rec), cpu, 0);
+	if (ret == -PVLOCK_EINVAL && pc->rec->version > PVLOCK_RECORD_VERSION_MIN) {
+		/* a host that knows only version 1 records (uapi: how the record grows) */
+		pc->rec->version = PVLOCK_RECORD_VERSION_MIN;
+		pvlock_rec_ecs(pc->rec, cpu, READ_ONCE(pvlock_guest_params.mode));
+		ret = pvlock_hc(PVLOCK_HC_REGISTER, pvlock_gpa(pc->rec), cpu, 0);
+	}
 	if (ret == 0 || ret == -PVLOCK_EEXIST) {
 		pc->registered = true;
 	} else {
@@ -144,6 +181,43 @@ static void pvlock_register_this_cpu(void *arg)
 		if (ret == -PVLOCK_ENOSYS)
 			pvlock_hv_lost(ret);
 	}
+}
+
+static void pvlock_unregister_this_cpu(void *arg);
+
+/* On each CPU: register again with the eCS word of mode *@arg. */
+static void pvlock_reregister_this_cpu(void *arg)
+{
+	struct pvlock_cpu *pc = this_cpu_ptr(&pvlock_cpu);
+	bool was = pc->registered;
+
+	if (was)
+		pvlock_unregister_this_cpu(NULL);
+	if (pc->registered)
+		return;		/* the host refused to let go: keep what it has */
+	pvlock_rec_ecs(pc->rec, smp_processor_id(), *(u32 *)arg);
+	if (was)
+		pvlock_register_this_cpu(NULL);
+}
+
+/*
+ * The mode changed between stock and another: the records' eCS word goes
+ * with it. Process context, pvlock_guest_lock held.
+ */
+void pvlock_hv_mode_changed(u32 old, u32 now)
+{
+	int cpu;
+
+	if ((old == PVLOCK_MODE_STOCK) == (now == PVLOCK_MODE_STOCK))
+		return;
+	cpus_read_lock();
+	for_each_possible_cpu(cpu) {
+		if (cpu_online(cpu) && pvlock_kvm)
+			smp_call_function_single(cpu, pvlock_reregister_this_cpu, &now, 1);
+		else
+			pvlock_rec_ecs(per_cpu_ptr(&pvlock_cpu, cpu)->rec, cpu, now);
+	}
+	cpus_read_unlock();
 }
 
 static void pvlock_unregister_this_cpu(void *arg)
@@ -219,10 +293,13 @@ static void pvlock_read_hints(void)
 		struct pvlock_cpu *pc = per_cpu_ptr(&pvlock_cpu, cpu);
 		struct pvlock_host_view v;
 
-		if (!READ_ONCE(pc->registered))
+		if (!READ_ONCE(pc->registered)) {
+			WRITE_ONCE(pc->oc_pct, 0);
 			continue;
+		}
 		if (!pvlock_guest_read_host(pc->rec, &v))
 			continue;
+		WRITE_ONCE(pc->oc_pct, v.flags & PVLOCK_HF_ACTIVE ? v.overcommit_pct : 0);
 		if (!(v.flags & PVLOCK_HF_ACTIVE)) {
 			inactive = true;
 			hint = 0;
@@ -245,6 +322,18 @@ static void pvlock_read_hints(void)
 		pvlock_seen_active = false;
 		pvlock_hv_lost(-PVLOCK_ENOSYS);
 	}
+}
+
+/*
+ * A mode that uses the host was chosen: probe at the next tick instead of
+ * within PVLOCK_REPROBE_TICKS, and run that tick now.
+ */
+void pvlock_hv_probe_soon(void)
+{
+	if (!pvlock_kvm || READ_ONCE(pvlock_guest_state.handshake) == PVLOCK_HANDSHAKE_AGREED)
+		return;
+	WRITE_ONCE(pvlock_reprobe, PVLOCK_REPROBE_TICKS);
+	pvlock_tick_now();
 }
 
 /* Once a second from the module's worker. */
@@ -285,8 +374,8 @@ int pvlock_hv_init(void)
 	for_each_possible_cpu(cpu) {
 		struct pvlock_record *r = pvlock_rec(cpu);
 
-		pvlock_record_init(r, cpu, pvlock_gpa(pvlock_preempt_count_ptr(cpu)),
-				   PVLOCK_ECS_X86_PREEMPT_COUNT);
+		pvlock_record_init(r, cpu, 0, PVLOCK_ECS_NONE);
+		pvlock_rec_ecs(r, cpu, pvlock_guest_params.mode);
 		per_cpu_ptr(&pvlock_cpu, cpu)->rec = r;
 	}
 

@@ -52,6 +52,12 @@ int pvlock_ksyms_init(void)
 		return err;
 	pvlock_ksyms.tp_contention_end = p;
 #endif
+	/* each CPU's idle task, for the host to tell idle from a critical
+	 * section (record version 2); without it the records say nothing */
+	if (!pvlock_klookup("idle_threads", &p))
+		pvlock_ksyms.idle_threads = (struct task_struct * __percpu *)(unsigned long)p;
+	else
+		pr_info("idle_threads not found: the host cannot tell an idle vCPU\n");
 	/* allocated only when PV spinlocks were enabled at boot; without them
 	 * __pv_queued_spin_lock_slowpath is never called */
 	if (!*pvlock_ksyms.pv_lock_hash)

@@ -55,6 +55,12 @@ static u64 pvlock_threshold_changes(void)
 	return n;
 }
 
+/* Run the worker now rather than within a second (it re-arms itself). */
+void pvlock_tick_now(void)
+{
+	mod_delayed_work(system_wq, &pvlock_tick_work, 0);
+}
+
 static void pvlock_tick(struct work_struct *work)
 {
 	u32 lp = pvlock_lp_state(), changes;
@@ -98,6 +104,8 @@ static int __init pvlock_guest_init(void)
 	if (err)
 		return err;
 	pvlock_guest_params.force_queue = force_queue;
+	/* before the netlink family: a SET_PARAMS may kick the worker */
+	INIT_DELAYED_WORK(&pvlock_tick_work, pvlock_tick);
 
 	err = pvlock_ksyms_init();
 	if (err)
@@ -118,7 +126,6 @@ static int __init pvlock_guest_init(void)
 	err = pvlock_lp_enable();
 	if (err)
 		goto err_hv;
-	INIT_DELAYED_WORK(&pvlock_tick_work, pvlock_tick);
 	schedule_delayed_work(&pvlock_tick_work, HZ);
 	pr_info("version %s (ABI %d) loaded on %s, mode %s\n", PVLOCK_VERSION,
 		PVLOCK_ABI_VERSION, init_utsname()->release, mode);

@@ -102,6 +102,7 @@ static int pvlock_guest_set_params(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pvlock_guest_params np;
 	struct pvlock_nl_params p;
+	u32 old_mode;
 	int err;
 
 	err = pvlock_nl_parse_params(info->attrs[PVLOCK_A_PARAMS], PVLOCK_PF_GUEST, false, &p,
@@ -133,18 +134,22 @@ static int pvlock_guest_set_params(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(info->extack, "threshold must lie within [min, max]");
 		return -EINVAL;
 	}
+	old_mode = pvlock_guest_params.mode;
 	WRITE_ONCE(pvlock_guest_params.mode, np.mode);
 	WRITE_ONCE(pvlock_guest_params.threshold, np.threshold);
 	WRITE_ONCE(pvlock_guest_params.min, np.min);
 	WRITE_ONCE(pvlock_guest_params.max, np.max);
 	WRITE_ONCE(pvlock_guest_params.yield, np.yield);
 	WRITE_ONCE(pvlock_guest_params.force_queue, np.force_queue);
+	pvlock_hv_mode_changed(old_mode, np.mode);
 	mutex_unlock(&pvlock_guest_lock);
 
 	pr_info("parameters changed by pid %d: mode=%u threshold=%u min=%u max=%u yield=%u force_queue=%u\n",
 		task_pid_nr(current), np.mode, np.threshold, np.min, np.max, np.yield,
 		np.force_queue);
 	pvlock_slowpath_gauges();
+	if (np.mode != PVLOCK_MODE_STOCK)
+		pvlock_hv_probe_soon();
 	pvlock_guest_notify(PVLOCK_EV_PARAMS);
 	return pvlock_guest_reply(info, PVLOCK_GUEST_CMD_SET_PARAMS, pvlock_guest_fill_params,
 				  NULL);

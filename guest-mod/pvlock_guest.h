@@ -81,6 +81,7 @@ struct pvlock_ksyms {
 	struct static_key_false *virt_spin_lock_key;
 	struct tracepoint *tp_contention_begin;		/* resolved where not exported */
 	struct tracepoint *tp_contention_end;
+	struct task_struct * __percpu *idle_threads;	/* each CPU's idle task; NULL: unknown */
 };
 
 extern struct pvlock_ksyms pvlock_ksyms;
@@ -107,12 +108,25 @@ struct pvlock_sample {
 	bool waited, preempted;
 };
 
+/*
+ * The lock a nesting level of a CPU last took through the slow path, in the
+ * modes other than stock: a waiter that is about to block looks for the
+ * holder of its lock among these (pvlock_find_holder()). Written after the
+ * lock is owned, with nothing else: the lock (last), and its entry time.
+ */
+struct pvlock_claim {
+	struct qspinlock *lock;
+	u64 t0;
+};
+
 struct pvlock_cpu {
 	struct pvlock_thresh thresh;	/* adaptive state, touched at nesting depth 0 only */
 	u32 hint;			/* host's threshold hint for this vCPU, 0 = none */
+	u32 oc_pct;			/* host's overcommit (record), 0 = unknown */
 	bool registered;		/* record registered with the host */
 	struct pvlock_record *rec;	/* this CPU's record (always allocated) */
 	struct pvlock_sample pend[PVLOCK_MAX_NODES];	/* per nesting level */
+	struct pvlock_claim claim[PVLOCK_MAX_NODES];	/* per nesting level */
 };
 
 DECLARE_PER_CPU(struct pvlock_cpu, pvlock_cpu);
@@ -163,6 +177,11 @@ bool pvlock_hv_can_yield(void);
 long pvlock_hv_yield(u32 target, bool irqs_were_on, bool halt);
 void pvlock_hv_lost(long err);
 void pvlock_hv_tick(void);
+void pvlock_hv_mode_changed(u32 old, u32 now);
+void pvlock_hv_probe_soon(void);
+
+/* ---- main.c -------------------------------------------------------------- */
+void pvlock_tick_now(void);
 
 /* ---- livepatch.c -------------------------------------------------------- */
 int pvlock_lp_enable(void);

@@ -4,12 +4,23 @@
  *
  *   kvm_emulate_hypercall   redirect, only for pvlock's numbers (the rest,
  *                           KVM_HC_KICK_CPU included, stays KVM's)
- *   kvm_vcpu_on_spin        redirect (PLE exits), to pvlock's candidate
- *                           choice; KVM's own loop when it has nothing better
+ *   kvm_vcpu_on_spin        redirect (PLE exits) for VMs that opted into
+ *                           cross-VM boosting; every other VM's PLE exit
+ *                           runs KVM's own function, not redirected at all
  *   vcpu_load / vcpu_put    watch: register/unregister pvlock's preempt
  *                           notifier of a registered vCPU on the thread that
  *                           runs it, exactly while KVM has its own there
+ *   record_steal_time       watch: where KVM writes a vCPU's steal time after
+ *                           it was scheduled in, pvlock writes its record
  *   kvm_arch_pre_destroy_vm watch: the VM is going; drop what pvlock holds
+ *   kvm_arch_flush_shadow_memslot, gfn_to_pfn_cache_invalidate_start
+ *                           watch: a memslot is deleted or moved, a host
+ *                           mapping changes: records there stop being used
+ *
+ * Every hook is FTRACE_OPS_FL_PERMANENT: "sysctl kernel.ftrace_enabled=0"
+ * is refused while pvlock_host is loaded (-EBUSY) instead of silently
+ * unpairing vcpu_load/vcpu_put or skipping the destroy watch; and the module
+ * does not load while ftrace is disabled.
  *
  * A redirect sets the saved IP to pvlock's replacement (same prototype);
  * calls made from pvlock itself are never redirected, so the replacement
@@ -24,21 +35,12 @@
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 
+#include <pvlock/boost.h>
+
 #include "compat.h"
 #include "pvlock_host.h"
 
 static atomic_t pvlock_handlers = ATOMIC_INIT(0);
-
-/* Threads inside pvlock's replacement functions, for the unload drain. */
-void pvlock_handler_enter(void)
-{
-	atomic_inc(&pvlock_handlers);
-}
-
-void pvlock_handler_exit(void)
-{
-	atomic_dec(&pvlock_handlers);
-}
 
 void pvlock_handlers_drain(void)
 {
@@ -62,17 +64,17 @@ static int pvlock_hc_entry(struct kvm_vcpu *vcpu)
 {
 	int r;
 
-	pvlock_handler_enter();
+	atomic_inc(&pvlock_handlers);
 	r = pvlock_hc_dispatch(vcpu);
-	pvlock_handler_exit();
+	atomic_dec(&pvlock_handlers);
 	return r;
 }
 
 static void pvlock_on_spin_entry(struct kvm_vcpu *me, bool yield_to_kernel_mode)
 {
-	pvlock_handler_enter();
+	atomic_inc(&pvlock_handlers);
 	pvlock_on_spin(me, yield_to_kernel_mode);
-	pvlock_handler_exit();
+	atomic_dec(&pvlock_handlers);
 }
 
 static void notrace pvlock_hc_redirect(unsigned long ip, unsigned long parent_ip,
@@ -89,13 +91,31 @@ static void notrace pvlock_hc_redirect(unsigned long ip, unsigned long parent_ip
 	regs->ip = (unsigned long)pvlock_hc_entry;
 }
 
+/*
+ * A PLE exit. On the VM's own vCPU thread, so its struct pvlock_vm lives.
+ * A VM that did not opt in keeps KVM's own function: nothing is redirected,
+ * the exit is only counted.
+ */
 static void notrace pvlock_on_spin_redirect(unsigned long ip, unsigned long parent_ip,
 					    struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
 	struct pt_regs *regs = pvlock_fregs(fregs);
+	struct kvm_vcpu *me = (struct kvm_vcpu *)regs->di;
+	struct pvlock_vm *vm;
 
 	if (within_module(parent_ip, THIS_MODULE) || READ_ONCE(pvlock_host_unloading))
 		return;
+	vm = pvlock_vm_find(me->kvm);
+	if (!vm)
+		return;		/* not met yet: the scan lists it within a second */
+	if (!pvlock_serves_on_spin(atomic_read(&vm->nr_registered), READ_ONCE(vm->features),
+				   pvlock_vm_cross(vm))) {
+		struct pvlock_vcpu *pv = pvlock_vcpu_of(vm, me);
+
+		pvlock_count(vm, pv, PVLOCK_HS_ON_SPIN, 1);
+		pvlock_count(vm, pv, PVLOCK_HS_ON_SPIN_KVM, 1);
+		return;
+	}
 	regs->ip = (unsigned long)pvlock_on_spin_entry;
 }
 
@@ -115,15 +135,42 @@ static void notrace pvlock_put_watch(unsigned long ip, unsigned long parent_ip,
 	preempt_enable_notrace();
 }
 
+static void notrace pvlock_steal_watch(unsigned long ip, unsigned long parent_ip,
+				       struct ftrace_ops *op, struct ftrace_regs *fregs)
+{
+	preempt_disable_notrace();
+	pvlock_vcpu_steal_update((struct kvm_vcpu *)pvlock_fregs(fregs)->di);
+	preempt_enable_notrace();
+}
+
 static void notrace pvlock_destroy_watch(unsigned long ip, unsigned long parent_ip,
 					 struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
 	pvlock_vm_destroyed((struct kvm *)pvlock_fregs(fregs)->di);
 }
 
+/* kvm_arch_flush_shadow_memslot(kvm, slot): the slot is deleted or moved */
+static void notrace pvlock_memslot_watch(unsigned long ip, unsigned long parent_ip,
+					 struct ftrace_ops *op, struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = pvlock_fregs(fregs);
+
+	pvlock_vm_memslot_gone((struct kvm *)regs->di, (struct kvm_memory_slot *)regs->si);
+}
+
+/* gfn_to_pfn_cache_invalidate_start(kvm, start, end[, may_block]): MMU notifier */
+static void notrace pvlock_invalidate_watch(unsigned long ip, unsigned long parent_ip,
+					    struct ftrace_ops *op, struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = pvlock_fregs(fregs);
+
+	pvlock_vm_hva_invalidate((struct kvm *)regs->di, regs->si, regs->dx);
+}
+
 #define PVLOCK_REDIRECT_FLAGS	(FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY | \
-				 FTRACE_OPS_FL_RECURSION)
-#define PVLOCK_WATCH_FLAGS	(FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION)
+				 FTRACE_OPS_FL_RECURSION | FTRACE_OPS_FL_PERMANENT)
+#define PVLOCK_WATCH_FLAGS	(FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION | \
+				 FTRACE_OPS_FL_PERMANENT)
 
 struct pvlock_hook {
 	const char *name;
@@ -132,6 +179,7 @@ struct pvlock_hook {
 	u32 bit;		/* PVLOCK_HOOK_*, 0: not reported separately */
 	bool required;
 	bool redirect;
+	const char *without;	/* what is lost without an optional one */
 	bool on;
 };
 
@@ -141,16 +189,27 @@ static struct pvlock_hook pvlock_hooks[] = {
 	  PVLOCK_HOOK_HYPERCALL, true, true },
 	{ "kvm_vcpu_on_spin", (unsigned long *)&pvlock_kvm.vcpu_on_spin,
 	  { .func = pvlock_on_spin_redirect, .flags = PVLOCK_REDIRECT_FLAGS },
-	  PVLOCK_HOOK_ON_SPIN, false, true },
+	  PVLOCK_HOOK_ON_SPIN, false, true, "PLE exits get KVM's own choice" },
 	{ "vcpu_load", &pvlock_kvm.load,
 	  { .func = pvlock_load_watch, .flags = PVLOCK_WATCH_FLAGS },
 	  PVLOCK_HOOK_PREEMPT, true, false },
 	{ "vcpu_put", &pvlock_kvm.put,
 	  { .func = pvlock_put_watch, .flags = PVLOCK_WATCH_FLAGS },
 	  0, true, false },
+	{ "record_steal_time", &pvlock_kvm.steal_time,
+	  { .func = pvlock_steal_watch, .flags = PVLOCK_WATCH_FLAGS },
+	  0, false, false, "hints reach a guest only with its own hypercalls" },
 	{ "kvm_arch_pre_destroy_vm", &pvlock_kvm.pre_destroy_vm,
 	  { .func = pvlock_destroy_watch, .flags = PVLOCK_WATCH_FLAGS },
 	  0, true, false },
+	{ "kvm_arch_flush_shadow_memslot", &pvlock_kvm.flush_memslot,
+	  { .func = pvlock_memslot_watch, .flags = PVLOCK_WATCH_FLAGS },
+	  PVLOCK_HOOK_MEMORY, false, false,
+	  "a deleted or moved memslot is noticed at the vCPU's next hypercall" },
+	{ "gfn_to_pfn_cache_invalidate_start", &pvlock_kvm.gpc_invalidate,
+	  { .func = pvlock_invalidate_watch, .flags = PVLOCK_WATCH_FLAGS },
+	  PVLOCK_HOOK_MEMORY, false, false,
+	  "a changed host mapping is noticed at the vCPU's next hypercall" },
 };
 
 static void pvlock_hook_off(struct pvlock_hook *h)
@@ -160,13 +219,14 @@ static void pvlock_hook_off(struct pvlock_hook *h)
 	unregister_ftrace_function(&h->ops);
 	ftrace_set_filter_ip(&h->ops, *h->addr, 1, 0);
 	h->on = false;
-	WRITE_ONCE(pvlock_host_hooks, pvlock_host_hooks & ~h->bit);
 }
 
 static int pvlock_hook_on(struct pvlock_hook *h)
 {
 	int err;
 
+	if (!*h->addr)
+		return -ENOENT;
 	err = ftrace_set_filter_ip(&h->ops, *h->addr, 0, 0);
 	if (err) {
 		pr_err("%s: cannot trace it (%d)\n", h->name, err);
@@ -176,15 +236,30 @@ static int pvlock_hook_on(struct pvlock_hook *h)
 	if (err) {
 		ftrace_set_filter_ip(&h->ops, *h->addr, 1, 0);
 		if (err == -EBUSY)
-			pr_warn("%s: another module (a livepatch?) already modifies it\n",
-				h->name);
+			pr_warn("%s: ftrace is disabled (sysctl kernel.ftrace_enabled=0)%s\n",
+				h->name, h->redirect ?
+				", or another module (a livepatch?) already modifies it" : "");
 		else
 			pr_err("%s: cannot hook it (%d)\n", h->name, err);
 		return err;
 	}
 	h->on = true;
-	WRITE_ONCE(pvlock_host_hooks, pvlock_host_hooks | h->bit);
 	return 0;
+}
+
+/* PVLOCK_HOOK_* bits whose every hook is on. */
+static u32 pvlock_hooks_in_use(void)
+{
+	u32 on = 0, off = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(pvlock_hooks); i++) {
+		if (pvlock_hooks[i].on)
+			on |= pvlock_hooks[i].bit;
+		else
+			off |= pvlock_hooks[i].bit;
+	}
+	return on & ~off;
 }
 
 /*
@@ -203,8 +278,9 @@ int pvlock_hooks_init(void)
 			continue;
 		if (h->required)
 			goto err;
-		pr_warn("running without the %s hook: PLE exits get KVM's own choice\n", h->name);
+		pr_warn("running without the %s hook: %s\n", h->name, h->without);
 	}
+	WRITE_ONCE(pvlock_host_hooks, pvlock_hooks_in_use());
 	return 0;
 
 err:
@@ -220,6 +296,7 @@ void pvlock_hooks_exit_redirects(void)
 	for (i = 0; i < ARRAY_SIZE(pvlock_hooks); i++)
 		if (pvlock_hooks[i].redirect)
 			pvlock_hook_off(&pvlock_hooks[i]);
+	WRITE_ONCE(pvlock_host_hooks, pvlock_hooks_in_use());
 }
 
 void pvlock_hooks_exit_watches(void)
@@ -229,6 +306,7 @@ void pvlock_hooks_exit_watches(void)
 	for (i = 0; i < ARRAY_SIZE(pvlock_hooks); i++)
 		if (!pvlock_hooks[i].redirect)
 			pvlock_hook_off(&pvlock_hooks[i]);
+	WRITE_ONCE(pvlock_host_hooks, 0);
 	/* a watch callback may still be running on another CPU */
 	synchronize_rcu_tasks();
 }

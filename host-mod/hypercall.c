@@ -52,6 +52,7 @@ int pvlock_hc_dispatch(struct kvm_vcpu *vcpu)
 {
 	bool op64 = pvlock_op_64_bit(vcpu), halt = false;
 	unsigned long nr = pvlock_reg(vcpu, VCPU_REGS_RAX);
+	u64 t0 = pvlock_now();
 	u64 a0 = pvlock_reg(vcpu, VCPU_REGS_RBX);
 	u64 a1 = pvlock_reg(vcpu, VCPU_REGS_RCX);
 	u64 a2 = pvlock_reg(vcpu, VCPU_REGS_RDX);
@@ -110,7 +111,7 @@ int pvlock_hc_dispatch(struct kvm_vcpu *vcpu)
 			break;
 		}
 		ret = pvlock_yield(vm, vcpu, (u32)min_t(u64, a0, PVLOCK_CPU_NONE), (u32)a1,
-				   &halt);
+				   &halt, t0);
 		break;
 	default:
 		ret = -PVLOCK_ENOSYS;

@@ -48,15 +48,23 @@ int pvlock_ksyms_init(void)
 	PVLOCK_SYM(ops, "kvm_x86_ops");
 	PVLOCK_SYM(skip_emulated_instruction, "kvm_skip_emulated_instruction");
 	PVLOCK_SYM(emulate_halt_noskip, "kvm_emulate_halt_noskip");
-	PVLOCK_SYM(vcpu_yield_to, "kvm_vcpu_yield_to");
 	PVLOCK_SYM(vcpu_on_spin, "kvm_vcpu_on_spin");
 	PVLOCK_SYM(vcpu_gfn_to_hva, "kvm_vcpu_gfn_to_hva");
+	PVLOCK_SYM(vcpu_mark_page_dirty, "kvm_vcpu_mark_page_dirty");
 	PVLOCK_SYM(emulate_hypercall, "kvm_emulate_hypercall");
 	PVLOCK_SYM(load, "vcpu_load");
 	PVLOCK_SYM(put, "vcpu_put");
 	PVLOCK_SYM(pre_destroy_vm, "kvm_arch_pre_destroy_vm");
 	PVLOCK_SYM(kvm_lock, "kvm_lock");
 	PVLOCK_SYM(vm_list, "vm_list");
+	/*
+	 * Watched only (never called): where KVM updates steal time after a
+	 * vCPU was scheduled in, and where memslots and mappings change. A
+	 * kernel without one of them loses that watch (hooks.c says which).
+	 */
+	pvlock_kvm.steal_time = pvlock_kallsyms_lookup_name("record_steal_time");
+	pvlock_kvm.flush_memslot = pvlock_kallsyms_lookup_name("kvm_arch_flush_shadow_memslot");
+	pvlock_kvm.gpc_invalidate = pvlock_kallsyms_lookup_name("gfn_to_pfn_cache_invalidate_start");
 	if (!pvlock_kvm.ops->get_cpl || !pvlock_kvm.ops->get_cs_db_l_bits) {
 		pr_err("no KVM vendor module (kvm_amd or kvm_intel) is loaded\n");
 		goto err;

@@ -81,22 +81,6 @@ static u32 pvlock_sample_overcommit(void)
 	return runnable * 100 / max(num_online_cpus(), 1u);
 }
 
-static void pvlock_restore_prio(u64 now)
-{
-	struct pvlock_vcpu *pv;
-	struct pvlock_vm *vm;
-	unsigned long i;
-
-	rcu_read_lock();
-	list_for_each_entry_rcu(vm, &pvlock_vms, node) {
-		spin_lock(&vm->lock);
-		xa_for_each(&vm->vcpus, i, pv)
-			pvlock_prio_restore(pv, now, false);
-		spin_unlock(&vm->lock);
-	}
-	rcu_read_unlock();
-}
-
 static void pvlock_tick(struct work_struct *w)
 {
 	u32 period = READ_ONCE(pvlock_host_params.period_ms), s, oc;
@@ -110,7 +94,7 @@ static void pvlock_tick(struct work_struct *w)
 
 	/* EWMA with weight 1/4: about 4 ticks (80 ms) of memory */
 	WRITE_ONCE(pvlock_oc_x16, oc - oc / 4 + s * 4);
-	pvlock_restore_prio(now);
+	pvlock_prio_expire(now);
 	if (now - pvlock_last_hints >= (u64)period * NSEC_PER_MSEC) {
 		struct pvlock_vm *vm;
 
@@ -118,24 +102,88 @@ static void pvlock_tick(struct work_struct *w)
 		rcu_read_lock();
 		list_for_each_entry_rcu(vm, &pvlock_vms, node)
 			if (atomic_read(&vm->nr_registered))
-				pvlock_vm_write_hints(vm, pvlock_host_overcommit(), now);
+				pvlock_vm_update_hints(vm, pvlock_host_overcommit(), now);
 		rcu_read_unlock();
 	}
 	if (!READ_ONCE(pvlock_host_unloading))
 		queue_delayed_work(pvlock_wq, &pvlock_tick_work, msecs_to_jiffies(PVLOCK_TICK_MS));
 }
 
-/* After a parameter change: write the hints now, not at the next period. */
+/* After a parameter change: new hints now, not at the next period. */
 void pvlock_host_kick_worker(void)
 {
 	pvlock_last_hints = 0;
 	mod_delayed_work(pvlock_wq, &pvlock_tick_work, 0);
 }
 
+/*
+ * Priority boosts end on time, not at the next tick: this work runs when
+ * the earliest one is due (a jiffy late at most) and the tick catches any
+ * it missed.
+ */
+static struct delayed_work pvlock_prio_work;
+
+static void pvlock_prio_work_fn(struct work_struct *w)
+{
+	pvlock_prio_expire(pvlock_now());
+}
+
+void pvlock_host_prio_timer(u64 until_ns)
+{
+	u64 now = pvlock_now();
+	unsigned long delay = until_ns > now ? nsecs_to_jiffies(until_ns - now) + 1 : 0;
+
+	if (READ_ONCE(pvlock_host_unloading))
+		return;
+	if (!delayed_work_pending(&pvlock_prio_work) ||
+	    time_before(jiffies + delay, READ_ONCE(pvlock_prio_work.timer.expires)))
+		mod_delayed_work(pvlock_wq, &pvlock_prio_work, delay);
+}
+
+/*
+ * Stop serving and free everything, at unload and when loading fails late
+ * (hooks were on, so guests may have registered). Guests get -ENOSYS from
+ * KVM from the first step on; threads inside pvlock's handlers are waited
+ * for; every hooked vCPU thread is driven out of KVM_RUN so that its
+ * notifier comes off on its own thread (marking its record inactive on the
+ * way); then the watches come off and everything is freed.
+ */
+static void pvlock_host_teardown(void)
+{
+	WRITE_ONCE(pvlock_host_unloading, true);
+	cancel_delayed_work_sync(&pvlock_tick_work);
+	cancel_delayed_work_sync(&pvlock_prio_work);
+	pvlock_hooks_exit_redirects();
+	pvlock_handlers_drain();
+	/* a boost made just before the drain may have armed it again */
+	cancel_delayed_work_sync(&pvlock_prio_work);
+	pvlock_vms_kick_and_wait();
+	pvlock_hooks_exit_watches();
+	rcu_barrier();			/* queue_rcu_work() callbacks */
+	flush_workqueue(pvlock_wq);
+	pvlock_vms_free_all();
+	destroy_workqueue(pvlock_wq);
+	preempt_notifier_dec();
+	pvlock_ksyms_exit();
+}
+
+/*
+ * Everything a netlink command can reach (parameters, the worker, the VM
+ * list) is ready before the family is registered, which comes last.
+ */
 static int __init pvlock_host_init(void)
 {
 	int err;
 
+	/*
+	 * On PREEMPT_RT spinlock_t sleeps, and pvlock takes its locks in
+	 * ftrace callbacks and preempt notifiers, which run with preemption
+	 * off: refuse rather than be wrong there.
+	 */
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		pr_err("PREEMPT_RT kernels are not supported: pvlock_host takes spinlocks with preemption disabled (ftrace hooks, preempt notifiers)\n");
+		return -EOPNOTSUPP;
+	}
 	err = pvlock_ksyms_init();
 	if (err)
 		return err;
@@ -145,52 +193,36 @@ static int __init pvlock_host_init(void)
 		err = -ENOMEM;
 		goto err_ksyms;
 	}
-	err = pvlock_host_netlink_init();
-	if (err) {
-		pr_err("cannot register the %s netlink family: %d\n", PVLOCK_HOST_GENL_NAME, err);
-		goto err_wq;
-	}
+	INIT_DELAYED_WORK(&pvlock_tick_work, pvlock_tick);
+	INIT_DELAYED_WORK(&pvlock_prio_work, pvlock_prio_work_fn);
 	preempt_notifier_inc();
 	err = pvlock_hooks_init();
 	if (err)
 		goto err_notifiers;
-	INIT_DELAYED_WORK(&pvlock_tick_work, pvlock_tick);
 	queue_delayed_work(pvlock_wq, &pvlock_tick_work, msecs_to_jiffies(PVLOCK_TICK_MS));
+	err = pvlock_host_netlink_init();
+	if (err) {
+		pr_err("cannot register the %s netlink family: %d\n", PVLOCK_HOST_GENL_NAME, err);
+		pvlock_host_teardown();
+		return err;
+	}
 	pr_info("version %s (ABI %d) loaded on %s, hooks 0x%x\n", PVLOCK_VERSION,
 		PVLOCK_ABI_VERSION, init_utsname()->release, pvlock_host_hooks);
 	return 0;
 
 err_notifiers:
 	preempt_notifier_dec();
-	pvlock_host_netlink_exit();
-err_wq:
 	destroy_workqueue(pvlock_wq);
 err_ksyms:
 	pvlock_ksyms_exit();
 	return err;
 }
 
-/*
- * Unload under load: stop serving (guests get -ENOSYS from KVM from now
- * on), wait for threads inside pvlock's handlers, drive every hooked vCPU
- * thread out of KVM_RUN so that its notifier comes off on its own thread,
- * remove the watches, then detach from every record and free.
- */
+/* Unload under load: netlink first (nothing new from userspace), then the rest. */
 static void __exit pvlock_host_exit(void)
 {
-	WRITE_ONCE(pvlock_host_unloading, true);
 	pvlock_host_netlink_exit();
-	pvlock_hooks_exit_redirects();
-	pvlock_handlers_drain();
-	pvlock_vms_kick_and_wait();
-	pvlock_hooks_exit_watches();
-	cancel_delayed_work_sync(&pvlock_tick_work);
-	rcu_barrier();			/* queue_rcu_work() callbacks */
-	flush_workqueue(pvlock_wq);
-	pvlock_vms_free_all();
-	destroy_workqueue(pvlock_wq);
-	preempt_notifier_dec();
-	pvlock_ksyms_exit();
+	pvlock_host_teardown();
 	pr_info("unloaded\n");
 }
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The "pvlock_host" generic netlink family (commands and attribute trees:
- * include/uapi/linux/pvlock.h). State changes need CAP_NET_ADMIN
- * (GENL_ADMIN_PERM); every value is checked against the parameter spec
- * before anything is applied.
+ * include/uapi/linux/pvlock.h). State changes, the VM list, the counters and
+ * the events need CAP_NET_ADMIN (GENL_ADMIN_PERM, GENL_MCAST_CAP_NET_ADMIN);
+ * every value is checked against the parameter spec before anything is
+ * applied. Registered last at load, unregistered first at unload.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -27,7 +28,9 @@ static bool pvlock_nl_up;
 enum { PVLOCK_HOST_MCGRP_EVENTS };
 
 static const struct genl_multicast_group pvlock_host_mcgrps[] = {
-	[PVLOCK_HOST_MCGRP_EVENTS] = { .name = PVLOCK_GENL_MCGRP_EVENTS },
+	/* events name VMs and their pids: as GET_VMS, for CAP_NET_ADMIN only */
+	[PVLOCK_HOST_MCGRP_EVENTS] = { .name = PVLOCK_GENL_MCGRP_EVENTS,
+				       .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 static int pvlock_host_put_params(struct sk_buff *skb, const struct pvlock_host_params *p)
@@ -551,13 +554,20 @@ static const struct genl_ops pvlock_host_ops[] = {
 		.doit = pvlock_host_set_params,
 		.flags = GENL_ADMIN_PERM,
 	},
+	/*
+	 * VM names, VMM pids and per-VM counters describe other users'
+	 * processes (past hidepid): like kvm_stat's sources (debugfs, a VM's
+	 * stats fd), not for everyone. Status and parameters stay open.
+	 */
 	{
 		.cmd = PVLOCK_HOST_CMD_GET_VMS,
 		.dumpit = pvlock_host_dump_vms,
+		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = PVLOCK_HOST_CMD_GET_STATS,
 		.dumpit = pvlock_host_dump_stats,
+		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = PVLOCK_HOST_CMD_RESET_STATS,

@@ -4,29 +4,42 @@
  * notifiers that watch registered vCPUs.
  *
  * Lifetimes. A struct pvlock_vm exists from the first pvlock event of a VM
- * (a hypercall, a PLE exit) until KVM destroys the VM (the
- * kvm_arch_pre_destroy_vm watch). Its struct kvm and kvm_vcpus are only
- * ever dereferenced on that VM's own threads, inside a vCPU ioctl, where
- * KVM guarantees they live; everything other VMs' threads, the worker and
- * netlink look at is pvlock's own, freed after an RCU grace period, with
- * task references and pinned pages released only then.
+ * (a hypercall, a PLE exit, the scan of KVM's VM list) until KVM destroys
+ * the VM (the kvm_arch_pre_destroy_vm watch). Its struct kvm and kvm_vcpus
+ * are only ever dereferenced on that VM's own threads, inside a vCPU ioctl,
+ * where KVM guarantees they live; everything other VMs' threads, the worker
+ * and netlink look at is pvlock's own, freed after an RCU grace period, with
+ * task references and pinned pages released only then. A VM is found from
+ * its struct kvm in one hash lookup (pvlock_vm_find), a vCPU from its VM by
+ * index: no walk over the host's VMs on any guest-driven path.
  *
  * A registered vCPU's preempt notifier is registered on the thread that
  * runs it exactly while KVM's own is (vcpu_load to vcpu_put, watched):
  * notifiers are walked without locks and can only be removed by their own
  * thread, and this way no thread leaves a vCPU ioctl (or exits) with
  * pvlock's notifier still on it.
+ *
+ * The record. The host writes its half only on the vCPU's own thread, where
+ * KVM writes steal time (after a sched-in, the record_steal_time watch), in
+ * pvlock's hypercalls, and when the vCPU leaves KVM_RUN during an unload;
+ * always inside kvm->srcu with the vCPU running, and marked dirty through
+ * KVM (kvm_vcpu_mark_page_dirty), so that dirty logging and dirty rings see
+ * every host write as they see the guest's own. struct pvlock_gmap says how
+ * the record follows memslot and mapping changes.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/delay.h>
+#include <linux/hash.h>
 #include <linux/mm.h>
 #include <linux/nospec.h>
 #include <linux/ratelimit.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/task_work.h>
 #include <linux/uaccess.h>
 
+#include <pvlock/boost.h>
 #include <pvlock/record.h>
 #include <pvlock/vmname.h>
 
@@ -35,17 +48,20 @@
 
 LIST_HEAD(pvlock_vms);
 DEFINE_SPINLOCK(pvlock_vms_lock);
+#define PVLOCK_VM_HASH_BITS	8
+static DEFINE_HASHTABLE(pvlock_vm_hash, PVLOCK_VM_HASH_BITS);
 static atomic_t pvlock_vm_ids = ATOMIC_INIT(0);
 static atomic_t pvlock_kicks = ATOMIC_INIT(0);
 
 /* ---- lookups --------------------------------------------------------- */
 
+/* Any context. The result lives on @kvm's own threads, or under RCU. */
 struct pvlock_vm *pvlock_vm_find(struct kvm *kvm)
 {
 	struct pvlock_vm *vm, *found = NULL;
 
 	rcu_read_lock();
-	list_for_each_entry_rcu(vm, &pvlock_vms, node) {
+	hash_for_each_possible_rcu(pvlock_vm_hash, vm, hnode, (unsigned long)kvm) {
 		if (vm->kvm == kvm && !READ_ONCE(vm->dead)) {
 			found = vm;
 			break;
@@ -90,6 +106,16 @@ void pvlock_vm_params(const struct pvlock_vm *vm, struct pvlock_host_params *out
 #undef PICK
 	out->period_ms = READ_ONCE(g->period_ms);
 	out->prio_boost = READ_ONCE(g->prio_boost);
+}
+
+/* Did @vm opt into cross-VM boosting (both its guest and the operator)? */
+bool pvlock_vm_cross(const struct pvlock_vm *vm)
+{
+	u32 set = READ_ONCE(vm->set);
+	u32 param = (set & (1u << PVLOCK_P_CROSS_VM)) ? READ_ONCE(vm->p.cross_vm) :
+							  READ_ONCE(pvlock_host_params.cross_vm);
+
+	return pvlock_cross_opted_in(READ_ONCE(vm->features), param);
 }
 
 /* ---- VM identity ------------------------------------------------------- */
@@ -169,6 +195,24 @@ static void pvlock_vm_refresh_tasks(struct pvlock_vm *vm, struct kvm *kvm)
 }
 
 /*
+ * The VMM process of a VM found by the scan, as a struct pid reference, so
+ * that naming it later cannot meet another process that reused its number:
+ * the process of a vCPU thread when one has run, else the VM's creator.
+ */
+static struct pid *pvlock_vm_vmm(struct pvlock_vm *vm, struct kvm *kvm)
+{
+	struct pid *pid = NULL;
+	u32 i;
+
+	spin_lock(&vm->lock);
+	for (i = 0; vm->tasks && i < vm->nr_tasks && !pid; i++)
+		if (vm->tasks[i])
+			pid = get_pid(task_tgid(vm->tasks[i]));
+	spin_unlock(&vm->lock);
+	return pid ?: find_get_pid(kvm->userspace_pid);
+}
+
+/*
  * A new struct pvlock_vm for @kvm; NULL without memory; the existing one if
  * another thread was faster. On the VM's own thread (@own) it is named and
  * announced at once; from the scan (under kvm_lock, where reading another
@@ -183,30 +227,33 @@ static struct pvlock_vm *pvlock_vm_create(struct kvm *kvm, bool own)
 	if (!vm)
 		return NULL;
 	vm->kvm = kvm;
-	vm->pid = own ? task_tgid_nr(current) : kvm->userspace_pid;
 	xa_init(&vm->vcpus);
 	xa_init(&vm->cpus);
 	spin_lock_init(&vm->lock);
+	pvlock_vm_refresh_tasks(vm, kvm);
+	vm->vmm = own ? get_pid(task_tgid(current)) : pvlock_vm_vmm(vm, kvm);
+	vm->pid = vm->vmm ? pid_nr(vm->vmm) : kvm->userspace_pid;
 	snprintf(vm->name, sizeof(vm->name), "pid-%d", vm->pid);
 	if (own)
 		pvlock_vm_name(vm, current);
 	vm->name_pending = !own;
-	pvlock_vm_refresh_tasks(vm, kvm);
 	reg.per_period = PVLOCK_REG_PER_SEC(READ_ONCE(vm->nr_vcpus));
 	reg.period_ms = 1000;
 	pvlock_budget_init(&vm->reg_rate, &reg, pvlock_now());
 
 	spin_lock(&pvlock_vms_lock);
-	list_for_each_entry(other, &pvlock_vms, node) {
+	hash_for_each_possible(pvlock_vm_hash, other, hnode, (unsigned long)kvm) {
 		if (other->kvm == kvm && !other->dead) {
 			spin_unlock(&pvlock_vms_lock);
 			pvlock_put_tasks(vm->tasks, vm->nr_tasks);
+			put_pid(vm->vmm);
 			kfree(vm);
 			return other;
 		}
 	}
 	vm->id = atomic_inc_return(&pvlock_vm_ids);
 	list_add_tail_rcu(&vm->node, &pvlock_vms);
+	hash_add_rcu(pvlock_vm_hash, &vm->hnode, (unsigned long)kvm);
 	spin_unlock(&pvlock_vms_lock);
 	if (own) {
 		pr_info("VM %u: %s, pid %d, %u vCPUs\n", vm->id, vm->name, vm->pid, vm->nr_vcpus);
@@ -247,8 +294,9 @@ void pvlock_vms_scan(void)
 }
 
 /*
- * Name and announce the VMs the scan found. The VMM is found by pid, never
- * through struct kvm: the VM may be gone already, and then so is its entry.
+ * Name and announce the VMs the scan found, from the VMM process it
+ * referenced then (never through struct kvm: the VM may be gone already,
+ * and then so is its entry).
  */
 void pvlock_vms_name_pending(void)
 {
@@ -257,14 +305,12 @@ void pvlock_vms_name_pending(void)
 
 	for (;;) {
 		struct task_struct *vmm = NULL;
-		pid_t pid = 0;
 
 		id = 0;
 		rcu_read_lock();
 		list_for_each_entry_rcu(vm, &pvlock_vms, node) {
 			if (READ_ONCE(vm->name_pending) && !READ_ONCE(vm->dead)) {
 				id = vm->id;
-				pid = vm->pid;
 				WRITE_ONCE(vm->name_pending, false);
 				break;
 			}
@@ -272,16 +318,12 @@ void pvlock_vms_name_pending(void)
 		rcu_read_unlock();
 		if (!id)
 			return;
-		if (pid) {
-			struct pid *p = find_get_pid(pid);
-
-			vmm = get_pid_task(p, PIDTYPE_PID);
-			put_pid(p);
-		}
 		/*
 		 * @vm lives: VMs are freed by works of pvlock_wq, an ordered
 		 * workqueue, and this runs in one of its works (the tick).
 		 */
+		if (vm->vmm)
+			vmm = get_pid_task(vm->vmm, PIDTYPE_PID);
 		if (vmm) {
 			pvlock_vm_name(vm, vmm);
 			put_task_struct(vmm);
@@ -292,76 +334,298 @@ void pvlock_vms_name_pending(void)
 	}
 }
 
-/* ---- the record -------------------------------------------------------- */
+/* ---- the record's memory ------------------------------------------------ */
 
-/* Pin the guest page holding @gpa (writable) and return its kernel address. */
-static void *pvlock_pin_gpa(struct kvm_vcpu *vcpu, u64 gpa, struct page **page)
+static void pvlock_gmap_free(struct pvlock_gmap *m)
 {
-	unsigned long hva = pvlock_kvm.vcpu_gfn_to_hva(vcpu, gpa >> PAGE_SHIFT);
+	if (!m)
+		return;
+	if (m->rec_page)
+		unpin_user_pages_dirty_lock(&m->rec_page, 1, true);
+	if (m->ecs_page)
+		unpin_user_page(m->ecs_page);
+	kfree(m);
+}
 
-	if (kvm_is_error_hva(hva))
+static void pvlock_gmap_free_work(struct work_struct *w)
+{
+	pvlock_gmap_free(container_of(to_rcu_work(w), struct pvlock_gmap, free_work));
+}
+
+/* After a grace period: readers that saw @m valid finish on pinned pages. */
+static void pvlock_gmap_retire(struct pvlock_gmap *m)
+{
+	if (!m)
+		return;
+	WRITE_ONCE(m->valid, false);
+	INIT_RCU_WORK(&m->free_work, pvlock_gmap_free_work);
+	queue_rcu_work(pvlock_wq, &m->free_work);
+}
+
+/*
+ * Pin the guest page holding @gpa (writable) and return its kernel address;
+ * the host address it came from in @hva. On the vCPU's thread, kvm->srcu held.
+ */
+static void *pvlock_pin_gpa(struct kvm_vcpu *vcpu, u64 gpa, struct page **page,
+			    unsigned long *hva)
+{
+	*hva = pvlock_kvm.vcpu_gfn_to_hva(vcpu, gpa >> PAGE_SHIFT);
+	if (kvm_is_error_hva(*hva))
 		return NULL;
 	/* long-term pin: the page must not migrate while the host reads it */
-	if (pin_user_pages_fast(hva & PAGE_MASK, 1, FOLL_WRITE | FOLL_LONGTERM, page) != 1)
+	if (pin_user_pages_fast(*hva & PAGE_MASK, 1, FOLL_WRITE | FOLL_LONGTERM, page) != 1)
 		return NULL;
+	*hva &= PAGE_MASK;
 	return page_address(*page) + offset_in_page(gpa);
 }
 
-/* Guest half of the record, sanitised, and the eCS word. Any context. */
-bool pvlock_vcpu_read_guest(struct pvlock_vcpu *pv, bool *waiting, bool *in_ecs)
+/*
+ * Map the record at @rec_gpa as the memslots are now. On the vCPU's thread,
+ * kvm->srcu held (a hypercall). -EFAULT when it is not in guest memory.
+ */
+static int pvlock_gmap_new(struct kvm_vcpu *vcpu, u64 rec_gpa, struct pvlock_gmap **out)
 {
-	struct pvlock_guest_view v;
-	bool ok = pvlock_host_read_guest(pv->rec, READ_ONCE(pv->vm->nr_vcpus), &v);
+	struct pvlock_gmap *m = kzalloc(sizeof(*m), GFP_KERNEL);
 
-	*waiting = v.flags & PVLOCK_GF_WAITING;
-	*in_ecs = pv->ecs && pvlock_ecs_active(pv->ecs_kind, READ_ONCE(*pv->ecs));
+	*out = NULL;
+	if (!m)
+		return -ENOMEM;
+	m->rec_gpa = rec_gpa;
+	m->slots_gen = kvm_vcpu_memslots(vcpu)->generation;
+	m->rec = pvlock_pin_gpa(vcpu, rec_gpa, &m->rec_page, &m->rec_hva);
+	if (!m->rec) {
+		pvlock_gmap_free(m);
+		return -EFAULT;
+	}
+	m->valid = true;
+	*out = m;
+	return 0;
+}
+
+/*
+ * ... and the eCS word at @ecs_gpa with it, and the running-task pointer at
+ * @curr_gpa (0: none), which the header check put in the same page.
+ */
+static int pvlock_gmap_add_ecs(struct kvm_vcpu *vcpu, struct pvlock_gmap *m, u64 ecs_gpa,
+			       u64 curr_gpa)
+{
+	m->ecs_gpa = ecs_gpa;
+	m->ecs = pvlock_pin_gpa(vcpu, ecs_gpa, &m->ecs_page, &m->ecs_hva);
+	if (!m->ecs)
+		return -EFAULT;
+	if (curr_gpa) {
+		m->curr_gpa = curr_gpa;
+		m->curr = (u64 *)((char *)m->ecs - offset_in_page(ecs_gpa) +
+				  offset_in_page(curr_gpa));
+	}
+	return 0;
+}
+
+/* Does @gpa still lead to @hva in the current memslots? kvm->srcu held. */
+static bool pvlock_gpa_still_at(struct kvm_vcpu *vcpu, u64 gpa, unsigned long hva)
+{
+	unsigned long now = pvlock_kvm.vcpu_gfn_to_hva(vcpu, gpa >> PAGE_SHIFT);
+
+	return !kvm_is_error_hva(now) && (now & PAGE_MASK) == hva;
+}
+
+/*
+ * The record's mapping, if it may be used now. Memslots changed since it
+ * was made: still good if the record and eCS word sit where they were (any
+ * other slot changed), else it is retired from use and the next hypercall
+ * maps it again. On the vCPU's own thread inside kvm->srcu; atomic context
+ * is fine.
+ */
+static struct pvlock_gmap *pvlock_gmap_check(struct pvlock_vcpu *pv, struct kvm_vcpu *vcpu)
+{
+	struct pvlock_gmap *m = rcu_dereference_protected(pv->map, true);
+	u64 gen;
+
+	if (!m || !READ_ONCE(m->valid))
+		return NULL;
+	gen = kvm_vcpu_memslots(vcpu)->generation;
+	if (gen == m->slots_gen)
+		return m;
+	if (!pvlock_gpa_still_at(vcpu, m->rec_gpa, m->rec_hva) ||
+	    (m->ecs && !pvlock_gpa_still_at(vcpu, m->ecs_gpa, m->ecs_hva))) {
+		WRITE_ONCE(m->valid, false);
+		return NULL;
+	}
+	m->slots_gen = gen;
+	return m;
+}
+
+/* Guest half of the record, sanitised, and the eCS word. Any context, under RCU. */
+static bool pvlock_vcpu_read_guest(struct pvlock_vcpu *pv, bool *waiting, bool *in_ecs)
+{
+	struct pvlock_gmap *m = rcu_dereference(pv->map);
+	struct pvlock_guest_view v;
+	bool ok;
+
+	*waiting = *in_ecs = false;
+	if (!m || !READ_ONCE(m->valid))
+		return false;
+	ok = pvlock_host_read_guest(m->rec, READ_ONCE(pv->vm->nr_vcpus), &v);
+	/*
+	 * A pure waiter is not in a critical section worth a boost, nor is the
+	 * idle task (its preemption count is 1 too); a waiter holding
+	 * something else is (uapi: the per-vCPU shared record).
+	 */
+	*waiting = pvlock_guest_pure_waiter(v.flags);
+	*in_ecs = m->ecs && pvlock_ecs_active(pv->ecs_kind, READ_ONCE(*m->ecs)) && !*waiting &&
+		  !(m->curr && READ_ONCE(*m->curr) == pv->idle_task);
 	return ok;
 }
 
-/* Host half; caller holds vm->lock, the only writer's lock. */
-static void pvlock_rec_write(struct pvlock_vcpu *pv, u32 flags, u32 threshold,
-			     u32 budget_left, u32 overcommit)
+/* Host half, then tell KVM the page is dirty. Owning thread, kvm->srcu held. */
+static void pvlock_rec_write(struct pvlock_vcpu *pv, struct kvm_vcpu *vcpu,
+			     struct pvlock_gmap *m, const struct pvlock_hint *h)
 {
-	struct pvlock_record *r = pv->rec;
+	struct pvlock_record *r = m->rec;
 
 	pvlock_host_write_begin(r);
-	WRITE_ONCE(r->host_flags, flags);
-	WRITE_ONCE(r->spin_threshold, threshold);
-	WRITE_ONCE(r->budget_left, budget_left);
-	WRITE_ONCE(r->overcommit_pct, overcommit);
+	WRITE_ONCE(r->host_flags, h->flags);
+	WRITE_ONCE(r->spin_threshold, h->threshold);
+	WRITE_ONCE(r->budget_left, h->budget_left);
+	WRITE_ONCE(r->overcommit_pct, h->overcommit);
 	WRITE_ONCE(r->host_abi, PVLOCK_ABI_VERSION);
 	WRITE_ONCE(r->preempted, atomic64_read(&pv->st.c[PVLOCK_HS_PREEMPTIONS]));
 	WRITE_ONCE(r->ecs_preempted, atomic64_read(&pv->st.c[PVLOCK_HS_ECS_PREEMPTIONS]));
 	pvlock_host_write_end(r);
+	pvlock_kvm.vcpu_mark_page_dirty(vcpu, m->rec_gpa >> PAGE_SHIFT);
+	pvlock_count(pv->vm, pv, PVLOCK_HS_HINT_WRITES, 1);
 }
 
-/* Hints into every record of @vm: once per period from the worker, and on changes. */
-void pvlock_vm_write_hints(struct pvlock_vm *vm, u32 overcommit, u64 now)
+/*
+ * Write the VM's current hints into @pv's record if they changed since the
+ * last write. On the owning thread, inside kvm->srcu, with the vCPU
+ * running (a hypercall, the steal-time watch).
+ */
+void pvlock_vcpu_sync_record(struct pvlock_vcpu *pv, struct kvm_vcpu *vcpu)
+{
+	struct pvlock_vm *vm = pv->vm;
+	u32 gen = READ_ONCE(vm->hint_gen);
+	struct pvlock_gmap *m;
+	struct pvlock_hint h;
+
+	if (pv->hint_gen == gen || READ_ONCE(pv->gone))
+		return;
+	m = pvlock_gmap_check(pv, vcpu);
+	if (!m)
+		return;
+	spin_lock(&vm->lock);
+	h = vm->hint;
+	gen = vm->hint_gen;
+	spin_unlock(&vm->lock);
+	pvlock_rec_write(pv, vcpu, m, &h);
+	pv->hint_gen = gen;
+}
+
+/*
+ * The worker, once per period and after parameter changes: the hints for
+ * every record of @vm, written by each vCPU's own thread (above).
+ */
+void pvlock_vm_update_hints(struct pvlock_vm *vm, u32 overcommit, u64 now)
 {
 	struct pvlock_budget_cfg bc;
 	struct pvlock_host_params p;
-	struct pvlock_vcpu *pv;
-	unsigned long i;
-	u32 flags, left;
+	struct pvlock_hint h;
 
 	pvlock_vm_params(vm, &p);
 	bc.per_period = p.budget;
 	bc.period_ms = p.period_ms;
 	spin_lock(&vm->lock);
-	left = pvlock_budget_left(&vm->boost, &bc, now);
-	flags = PVLOCK_HF_ACTIVE;
+	h.budget_left = pvlock_budget_left(&vm->boost, &bc, now);
+	h.flags = PVLOCK_HF_ACTIVE;
 	if (p.pinned & PVLOCK_PIN_THRESHOLD)
-		flags |= PVLOCK_HF_PINNED;
-	if (!left)
-		flags |= PVLOCK_HF_BUDGET_EMPTY;
-	xa_for_each(&vm->vcpus, i, pv) {
-		if (pv->gone)
-			continue;
-		pvlock_rec_write(pv, flags, p.threshold, left, overcommit);
-		pvlock_count(vm, pv, PVLOCK_HS_HINT_WRITES, 1);
-	}
-	vm->last_hint = p.threshold;
+		h.flags |= PVLOCK_HF_PINNED;
+	if (!h.budget_left)
+		h.flags |= PVLOCK_HF_BUDGET_EMPTY;
+	h.threshold = p.threshold;
+	h.overcommit = overcommit;
+	vm->hint = h;
+	WRITE_ONCE(vm->hint_gen, vm->hint_gen + 1);
 	spin_unlock(&vm->lock);
+}
+
+/*
+ * A hypercall of a registered vCPU: its record is mapped again if KVM's
+ * memory for it changed, or the registration is dropped (-PVLOCK_ENOENT,
+ * the guest registers again) when the record left guest memory. Then the
+ * hints are brought up to date. kvm->srcu held, sleepable.
+ */
+long pvlock_vcpu_revalidate(struct pvlock_vm *vm, struct pvlock_vcpu *pv)
+{
+	struct kvm_vcpu *vcpu = pv->vcpu;
+	struct pvlock_gmap *old, *m;
+	int err;
+
+	if (pvlock_gmap_check(pv, vcpu))
+		goto sync;
+	old = rcu_dereference_protected(pv->map, true);
+	err = pvlock_gmap_new(vcpu, old->rec_gpa, &m);
+	if (!err && old->ecs && pvlock_gmap_add_ecs(vcpu, m, old->ecs_gpa, old->curr_gpa)) {
+		pvlock_gmap_free(m);
+		err = -EFAULT;
+	}
+	if (err == -EFAULT) {
+		pr_info_ratelimited("VM %u (%s): vCPU %u's record left guest memory (gpa 0x%llx): unregistered\n",
+				    vm->id, vm->name, pv->idx, old->rec_gpa);
+		pvlock_count(vm, pv, PVLOCK_HS_UNMAPPED, 1);
+		pvlock_vcpu_unregister(vm, vcpu);
+		return -PVLOCK_ENOENT;
+	}
+	if (err)
+		return 0;	/* no memory: try again at the next hypercall */
+	rcu_assign_pointer(pv->map, m);
+	pvlock_gmap_retire(old);
+	pv->hint_gen = READ_ONCE(vm->hint_gen) - 1;	/* write the new page at once */
+	pvlock_count(vm, pv, PVLOCK_HS_REMAPS, 1);
+sync:
+	pvlock_vcpu_sync_record(pv, vcpu);
+	return 0;
+}
+
+static bool pvlock_gmap_hits(const struct pvlock_gmap *m, u64 gfn_start, u64 gfn_end,
+			     bool by_gfn)
+{
+	u64 rec = by_gfn ? m->rec_gpa >> PAGE_SHIFT : m->rec_hva;
+	u64 ecs = by_gfn ? m->ecs_gpa >> PAGE_SHIFT : m->ecs_hva;
+
+	return (rec >= gfn_start && rec < gfn_end) ||
+	       (m->ecs && ecs >= gfn_start && ecs < gfn_end);
+}
+
+/* Mark every record of @kvm's VM inside [start, end) unusable. Any context. */
+static void pvlock_vm_invalidate(struct kvm *kvm, u64 start, u64 end, bool by_gfn)
+{
+	struct pvlock_vm *vm;
+	struct pvlock_vcpu *pv;
+	unsigned long i;
+
+	rcu_read_lock();
+	vm = pvlock_vm_find(kvm);
+	if (vm && atomic_read(&vm->nr_registered)) {
+		xa_for_each(&vm->vcpus, i, pv) {
+			struct pvlock_gmap *m = rcu_dereference(pv->map);
+
+			if (m && READ_ONCE(m->valid) && pvlock_gmap_hits(m, start, end, by_gfn))
+				WRITE_ONCE(m->valid, false);
+		}
+	}
+	rcu_read_unlock();
+}
+
+/* kvm_arch_flush_shadow_memslot watch: @slot is being deleted or moved. */
+void pvlock_vm_memslot_gone(struct kvm *kvm, const struct kvm_memory_slot *slot)
+{
+	pvlock_vm_invalidate(kvm, slot->base_gfn, slot->base_gfn + slot->npages, true);
+}
+
+/* MMU-notifier watch: the host mapping of [start, end) changes. */
+void pvlock_vm_hva_invalidate(struct kvm *kvm, unsigned long start, unsigned long end)
+{
+	pvlock_vm_invalidate(kvm, start & PAGE_MASK, end, false);
 }
 
 /* ---- the preempt notifier ---------------------------------------------- */
@@ -370,6 +634,7 @@ static void pvlock_pn_sched_in(struct preempt_notifier *pn, int cpu)
 {
 	struct pvlock_vcpu *pv = container_of(pn, struct pvlock_vcpu, pn);
 
+	pvlock_board_retract(pv);
 	if (pv->state == PVLOCK_VS_PREEMPTED) {
 		u64 now = pvlock_now();
 		u64 dt = now > pv->out_ns ? now - pv->out_ns : 0;
@@ -384,15 +649,21 @@ static void pvlock_pn_sched_in(struct preempt_notifier *pn, int cpu)
 static void pvlock_pn_sched_out(struct preempt_notifier *pn, struct task_struct *next)
 {
 	struct pvlock_vcpu *pv = container_of(pn, struct pvlock_vcpu, pn);
+	struct kvm_vcpu *vcpu = pv->vcpu;
 	bool waiting, in_ecs;
 
 	if (!pvlock_task_runnable(current)) {
 		WRITE_ONCE(pv->state, PVLOCK_VS_BLOCKED);
 		return;
 	}
+	rcu_read_lock();
 	pvlock_vcpu_read_guest(pv, &waiting, &in_ecs);
+	rcu_read_unlock();
 	WRITE_ONCE(pv->in_ecs, in_ecs);
 	WRITE_ONCE(pv->waiting, waiting);
+	/* as kvm_arch_vcpu_put() computes it for KVM's own on_spin loop */
+	WRITE_ONCE(pv->in_kernel, vcpu->arch.guest_state_protected ||
+				  !pvlock_kvm.ops->get_cpl(vcpu));
 	WRITE_ONCE(pv->out_ns, pvlock_now());
 	WRITE_ONCE(pv->state, PVLOCK_VS_PREEMPTED);
 	pvlock_count(pv->vm, pv, PVLOCK_HS_PREEMPTIONS, 1);
@@ -400,6 +671,7 @@ static void pvlock_pn_sched_out(struct preempt_notifier *pn, struct task_struct 
 		pvlock_count(pv->vm, pv, PVLOCK_HS_ECS_PREEMPTIONS, 1);
 	if (waiting)
 		pvlock_count(pv->vm, pv, PVLOCK_HS_WAITER_PREEMPTIONS, 1);
+	pvlock_board_publish(pv);
 }
 
 static struct preempt_ops pvlock_pn_ops = {
@@ -433,6 +705,7 @@ static void pvlock_pn_off(struct pvlock_vcpu *pv)
 		return;
 	preempt_notifier_unregister(&pv->pn);
 	WRITE_ONCE(pv->pn_registered, false);
+	pvlock_board_retract(pv);
 }
 
 /* vcpu_load watch: preemption off, on the thread entering a vCPU ioctl. */
@@ -445,25 +718,56 @@ void pvlock_vcpu_load(struct kvm_vcpu *vcpu)
 		pvlock_pn_on(pv);
 }
 
-/* vcpu_put watch: preemption off, on the thread leaving the vCPU ioctl. */
+/* The host detached: tell the guest in its record. Owning thread, kvm->srcu held. */
+static void pvlock_rec_detach(struct pvlock_vcpu *pv, struct kvm_vcpu *vcpu)
+{
+	static const struct pvlock_hint off;
+	struct pvlock_gmap *m = pvlock_gmap_check(pv, vcpu);
+
+	if (m)
+		pvlock_rec_write(pv, vcpu, m, &off);
+}
+
+/*
+ * vcpu_put watch: preemption off, on the thread leaving the vCPU ioctl,
+ * still KVM's running vCPU. During an unload (every such thread is driven
+ * out of KVM_RUN once) the record is marked inactive here, where KVM
+ * itself writes the steal-time "preempted" flag.
+ */
 void pvlock_vcpu_put(struct kvm_vcpu *vcpu)
 {
 	struct pvlock_vm *vm = pvlock_vm_find(vcpu->kvm);
 	struct pvlock_vcpu *pv = vm ? pvlock_vcpu_of(vm, vcpu) : NULL;
+	int idx;
 
+	if (!pv)
+		return;
+	if (READ_ONCE(pvlock_host_unloading) && pv->pn_registered && !READ_ONCE(pv->gone)) {
+		idx = srcu_read_lock(&vcpu->kvm->srcu);
+		pvlock_rec_detach(pv, vcpu);
+		srcu_read_unlock(&vcpu->kvm->srcu, idx);
+	}
+	pvlock_pn_off(pv);
+}
+
+/* record_steal_time watch: vCPU thread after a sched-in, kvm->srcu held. */
+void pvlock_vcpu_steal_update(struct kvm_vcpu *vcpu)
+{
+	struct pvlock_vm *vm = pvlock_vm_find(vcpu->kvm);
+	struct pvlock_vcpu *pv;
+
+	if (!vm || !atomic_read(&vm->nr_registered) || READ_ONCE(pvlock_host_unloading))
+		return;
+	pv = pvlock_vcpu_of(vm, vcpu);
 	if (pv)
-		pvlock_pn_off(pv);
+		pvlock_vcpu_sync_record(pv, vcpu);
 }
 
 /* ---- registration ------------------------------------------------------ */
 
 static void pvlock_vcpu_release(struct pvlock_vcpu *pv)
 {
-	if (pv->rec_page)
-		unpin_user_pages_dirty_lock(&pv->rec_page, 1, true);
-	if (pv->ecs_page)
-		unpin_user_page(pv->ecs_page);
-	pvlock_prio_restore(pv, 0, true);
+	pvlock_gmap_free(rcu_dereference_protected(pv->map, true));
 	if (pv->task)
 		put_task_struct(pv->task);
 	kfree(pv);
@@ -487,6 +791,7 @@ long pvlock_vcpu_register(struct pvlock_vm *vm, struct kvm_vcpu *vcpu, u64 gpa, 
 {
 	struct pvlock_budget_cfg rate;
 	struct pvlock_record hdr;
+	struct pvlock_gmap *m;
 	struct pvlock_vcpu *pv;
 	u32 nr;
 	long err;
@@ -510,36 +815,39 @@ long pvlock_vcpu_register(struct pvlock_vm *vm, struct kvm_vcpu *vcpu, u64 gpa, 
 	if (xa_load(&vm->vcpus, vcpu->vcpu_idx) || xa_load(&vm->cpus, cpu))
 		return pvlock_reg_fail(vm, PVLOCK_HS_BAD_DOUBLE, -PVLOCK_EEXIST, "again, cpu", cpu);
 
-	pv = kzalloc(sizeof(*pv), GFP_KERNEL);
-	if (!pv)
+	err = pvlock_gmap_new(vcpu, gpa, &m);
+	if (err == -ENOMEM)
 		return -PVLOCK_EBUSY;
+	if (err)
+		return pvlock_reg_fail(vm, PVLOCK_HS_BAD_GPA, -PVLOCK_EFAULT, "gpa", gpa);
+	/* the header is read once, into a private copy, and checked there */
+	memcpy(&hdr, m->rec, sizeof(hdr));
+	if (pvlock_record_check_header(&hdr, cpu)) {
+		pvlock_gmap_free(m);
+		return pvlock_reg_fail(vm, PVLOCK_HS_BAD_RECORD, -PVLOCK_EINVAL, "record at", gpa);
+	}
+	if (hdr.ecs_kind != PVLOCK_ECS_NONE &&
+	    pvlock_gmap_add_ecs(vcpu, m, hdr.ecs_gpa, pvlock_record_curr_gpa(&hdr))) {
+		pvlock_gmap_free(m);
+		return pvlock_reg_fail(vm, PVLOCK_HS_BAD_GPA, -PVLOCK_EFAULT, "ecs gpa",
+				       hdr.ecs_gpa);
+	}
+
+	pv = kzalloc(sizeof(*pv), GFP_KERNEL);
+	if (!pv) {
+		pvlock_gmap_free(m);
+		return -PVLOCK_EBUSY;
+	}
 	pv->vm = vm;
 	pv->vcpu = vcpu;
 	pv->idx = vcpu->vcpu_idx;
 	pv->cpu = cpu;
+	pv->ecs_kind = hdr.ecs_kind;
+	pv->idle_task = pvlock_record_curr_gpa(&hdr) ? hdr.idle_task : 0;
+	RCU_INIT_POINTER(pv->map, m);
+	pv->hint_gen = READ_ONCE(vm->hint_gen) - 1;
 	INIT_RCU_WORK(&pv->free_work, pvlock_vcpu_free_work);
 	preempt_notifier_init(&pv->pn, &pvlock_pn_ops);
-
-	pv->rec = pvlock_pin_gpa(vcpu, gpa, &pv->rec_page);
-	if (!pv->rec) {
-		err = pvlock_reg_fail(vm, PVLOCK_HS_BAD_GPA, -PVLOCK_EFAULT, "gpa", gpa);
-		goto err_free;
-	}
-	/* the header is read once, into a private copy, and checked there */
-	memcpy(&hdr, pv->rec, sizeof(hdr));
-	if (pvlock_record_check_header(&hdr, cpu)) {
-		err = pvlock_reg_fail(vm, PVLOCK_HS_BAD_RECORD, -PVLOCK_EINVAL, "record at", gpa);
-		goto err_free;
-	}
-	if (hdr.ecs_kind != PVLOCK_ECS_NONE) {
-		pv->ecs = pvlock_pin_gpa(vcpu, hdr.ecs_gpa, &pv->ecs_page);
-		if (!pv->ecs) {
-			err = pvlock_reg_fail(vm, PVLOCK_HS_BAD_GPA, -PVLOCK_EFAULT, "ecs gpa",
-					      hdr.ecs_gpa);
-			goto err_free;
-		}
-		pv->ecs_kind = hdr.ecs_kind;
-	}
 	pv->task = get_task_struct(current);
 
 	err = xa_insert(&vm->cpus, cpu, pv, GFP_KERNEL);
@@ -555,7 +863,9 @@ long pvlock_vcpu_register(struct pvlock_vm *vm, struct kvm_vcpu *vcpu, u64 gpa, 
 		goto err_free;
 	}
 	atomic_inc(&vm->nr_registered);
-	pvlock_vm_write_hints(vm, pvlock_host_overcommit(), pvlock_now());
+	if (!READ_ONCE(vm->hint_gen))
+		pvlock_vm_update_hints(vm, pvlock_host_overcommit(), pvlock_now());
+	pvlock_vcpu_sync_record(pv, vcpu);
 
 	/* we are inside KVM_RUN on the owning thread: start watching now */
 	preempt_disable();
@@ -571,18 +881,6 @@ err_free:
 	return err;
 }
 
-/* Stop writing the record and tell the guest; caller holds vm->lock. */
-static void pvlock_vcpu_detach(struct pvlock_vcpu *pv)
-{
-	struct pvlock_record *r = pv->rec;
-
-	pv->gone = true;
-	pvlock_host_write_begin(r);
-	WRITE_ONCE(r->host_flags, 0);
-	WRITE_ONCE(r->spin_threshold, 0);
-	pvlock_host_write_end(r);
-}
-
 long pvlock_vcpu_unregister(struct pvlock_vm *vm, struct kvm_vcpu *vcpu)
 {
 	struct pvlock_vcpu *pv = pvlock_vcpu_of(vm, vcpu);
@@ -594,8 +892,11 @@ long pvlock_vcpu_unregister(struct pvlock_vm *vm, struct kvm_vcpu *vcpu)
 	preempt_disable();
 	pvlock_pn_off(pv);
 	preempt_enable();
+	pvlock_rec_detach(pv, vcpu);
+	WRITE_ONCE(pv->gone, true);
+	pvlock_board_retract_all(pv);
 	spin_lock(&vm->lock);
-	pvlock_vcpu_detach(pv);
+	pvlock_prio_restore(pv, pvlock_now(), true);
 	spin_unlock(&vm->lock);
 	xa_erase(&vm->vcpus, pv->idx);
 	xa_erase(&vm->cpus, pv->cpu);
@@ -619,11 +920,15 @@ static void pvlock_vm_release(struct pvlock_vm *vm)
 			/* cannot happen (no vCPU ioctl runs); leak rather than free it */
 			continue;
 		}
+		spin_lock(&vm->lock);
+		pvlock_prio_restore(pv, pvlock_now(), true);
+		spin_unlock(&vm->lock);
 		pvlock_vcpu_release(pv);
 	}
 	xa_destroy(&vm->vcpus);
 	xa_destroy(&vm->cpus);
 	pvlock_put_tasks(vm->tasks, vm->nr_tasks);
+	put_pid(vm->vmm);
 	kfree(vm);
 }
 
@@ -636,6 +941,21 @@ static void pvlock_vm_free_work(struct work_struct *w)
 	pvlock_vm_release(vm);
 }
 
+/* Unlink @vm (pvlock_vms_lock held): no lookup finds it any more. */
+static void pvlock_vm_unlink(struct pvlock_vm *vm)
+{
+	struct pvlock_vcpu *pv;
+	unsigned long i;
+
+	WRITE_ONCE(vm->dead, true);
+	list_del_rcu(&vm->node);
+	hash_del_rcu(&vm->hnode);
+	xa_for_each(&vm->vcpus, i, pv) {
+		WRITE_ONCE(pv->gone, true);
+		pvlock_board_retract_all(pv);
+	}
+}
+
 /*
  * kvm_arch_pre_destroy_vm watch: no vCPU ioctl runs any more, so no
  * notifier of ours is registered. Unlink now (atomic context), free after
@@ -643,31 +963,54 @@ static void pvlock_vm_free_work(struct work_struct *w)
  */
 void pvlock_vm_destroyed(struct kvm *kvm)
 {
-	struct pvlock_vm *vm;
-	bool queue = false;
+	struct pvlock_vm *vm, *found = NULL;
 
 	spin_lock(&pvlock_vms_lock);
-	list_for_each_entry(vm, &pvlock_vms, node) {
+	hash_for_each_possible(pvlock_vm_hash, vm, hnode, (unsigned long)kvm) {
 		if (vm->kvm == kvm && !vm->dead) {
-			WRITE_ONCE(vm->dead, true);
-			list_del_rcu(&vm->node);
-			queue = true;
+			found = vm;
+			pvlock_vm_unlink(vm);
 			break;
 		}
 	}
 	spin_unlock(&pvlock_vms_lock);
-	if (queue) {
-		INIT_RCU_WORK(&vm->free_work, pvlock_vm_free_work);
-		queue_rcu_work(pvlock_wq, &vm->free_work);
+	if (found) {
+		INIT_RCU_WORK(&found->free_work, pvlock_vm_free_work);
+		queue_rcu_work(pvlock_wq, &found->free_work);
 	}
 }
 
 /* ---- module unload ------------------------------------------------------ */
 
+/*
+ * The unload kick: a task work of its own, never inside a record that the
+ * VM's teardown may free before the work runs. It owns itself and frees
+ * itself; the unload waits until every queued kick has run.
+ */
+struct pvlock_kick {
+	struct callback_head cb;
+};
+
 static void pvlock_kick_fn(struct callback_head *cb)
 {
-	/* nothing to do here: leaving KVM_RUN ran vcpu_put, which unhooked us */
+	/* nothing else to do: leaving KVM_RUN ran vcpu_put, which unhooked us */
+	kfree(container_of(cb, struct pvlock_kick, cb));
 	atomic_dec(&pvlock_kicks);
+}
+
+static void pvlock_kick(struct task_struct *t)
+{
+	struct pvlock_kick *k = kzalloc(sizeof(*k), GFP_ATOMIC);
+
+	if (!k)
+		return;		/* counted as still hooked: tried again */
+	init_task_work(&k->cb, pvlock_kick_fn);
+	atomic_inc(&pvlock_kicks);
+	if (task_work_add(t, &k->cb, TWA_SIGNAL)) {
+		/* exiting: vcpu_put comes anyway */
+		atomic_dec(&pvlock_kicks);
+		kfree(k);
+	}
 }
 
 static unsigned int pvlock_count_hooked(bool kick)
@@ -684,17 +1027,12 @@ static unsigned int pvlock_count_hooked(bool kick)
 			if (!READ_ONCE(pv->pn_registered))
 				continue;
 			n++;
-			if (!kick || pv->kick_pending)
+			if (!kick)
 				continue;
 			spin_lock(&vm->lock);
 			t = get_task_struct(pv->task);
 			spin_unlock(&vm->lock);
-			init_task_work(&pv->kick, pvlock_kick_fn);
-			atomic_inc(&pvlock_kicks);
-			if (task_work_add(t, &pv->kick, TWA_SIGNAL))
-				atomic_dec(&pvlock_kicks);	/* exiting: vcpu_put comes anyway */
-			else
-				pv->kick_pending = true;
+			pvlock_kick(t);
 			put_task_struct(t);
 		}
 	}
@@ -706,7 +1044,7 @@ static unsigned int pvlock_count_hooked(bool kick)
  * Drive every thread that runs a registered vCPU out of its vCPU ioctl
  * (a signal-like task work: KVM_RUN returns -EINTR and the VMM re-enters
  * it), which unhooks pvlock's notifier on that thread. Waits until none is
- * left and every task work has run (they live in memory freed after).
+ * left and every kick has run (their function is this module's).
  */
 void pvlock_vms_kick_and_wait(void)
 {
@@ -716,29 +1054,25 @@ void pvlock_vms_kick_and_wait(void)
 	while ((n = pvlock_count_hooked(false)) || atomic_read(&pvlock_kicks)) {
 		msleep(1);
 		if (++ms % 2000 == 0) {
-			pr_warn("unload: %u vCPU threads still to leave KVM_RUN\n", n);
+			pr_warn("unload: %u vCPU threads still to leave KVM_RUN, %d kicks pending\n",
+				n, atomic_read(&pvlock_kicks));
 			pvlock_count_hooked(true);
 		}
 	}
 }
 
-/* Module exit, after every hook is gone: detach from every guest, free all. */
+/*
+ * Module exit, after every hook, the worker and netlink are gone and every
+ * queued free has run: nothing else looks at the VMs any more.
+ */
 void pvlock_vms_free_all(void)
 {
-	struct pvlock_vcpu *pv;
 	struct pvlock_vm *vm, *tmp;
-	unsigned long i;
 
-	spin_lock(&pvlock_vms_lock);
-	list_for_each_entry(vm, &pvlock_vms, node)
-		vm->dead = true;
-	spin_unlock(&pvlock_vms_lock);
 	list_for_each_entry_safe(vm, tmp, &pvlock_vms, node) {
 		list_del(&vm->node);
-		spin_lock(&vm->lock);
-		xa_for_each(&vm->vcpus, i, pv)
-			pvlock_vcpu_detach(pv);
-		spin_unlock(&vm->lock);
+		hash_del(&vm->hnode);
+		vm->dead = true;
 		pvlock_vm_release(vm);
 	}
 }

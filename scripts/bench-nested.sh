@@ -12,23 +12,37 @@
 #   PVLOCK_BENCH_UNDER=1 (0: skip the undercommitted case)
 #   PVLOCK_BENCH_VERBOSE=1 (show the L1/L2 progress lines)
 #   PVLOCK_BENCH_SHOW=SECS (first, pvlock on and its counters every 10 s: the demo)
+#   PVLOCK_BENCH_LOG=FILE: no run, only the report from an earlier run's console log
+#   PVLOCK_BENCH_REAL=WL: also run real workload WL (tests/qemu/lib/wl.sh) in
+#     each run, after the lock benchmark (the demo: sysbench)
 . "$(dirname "$0")/lib.sh"
 . "$PVLOCK_ROOT/tests/qemu/common.sh"
 
 out=${1:-$PVLOCK_ROOT/bench/results}
-kid=${BENCH_KERNEL:-6.12-bookworm}
+kid=${BENCH_KERNEL:-6.12-trixie}
 rounds=${PVLOCK_BENCH_ROUNDS:-5}
 secs=${PVLOCK_BENCH_SECS:-20}
 under=${PVLOCK_BENCH_UNDER:-1}
 mkdir -p "$out"
+if [ -n "${PVLOCK_BENCH_LOG:-}" ]; then
+	log=$PVLOCK_BENCH_LOG
+	# shellcheck disable=SC1090
+	. <("$PVLOCK_ROOT/scripts/kernels.sh" env "$kid")
+else
 make -s -C "$PVLOCK_ROOT/daemon" >/dev/null || die "building pvlockctl/pvlockd failed"
 prepare_tools
 prepare_kernel "$kid"
 KO_BENCH=$("$PVLOCK_ROOT/scripts/build-testmod.sh" "$kid" pvlock_lockbench) || die "pvlock_lockbench"
 l2=$INITRD_DIR/bench-nested-l2-$kid.cpio.gz
 l1=$INITRD_DIR/bench-nested-l1-$kid.cpio.gz
+real=${PVLOCK_BENCH_REAL:-}
+wl=()
+if [ -n "$real" ]; then
+	WL_ROOT=$("$PVLOCK_ROOT/scripts/workloads.sh") || die "staging the workloads failed"
+	wl=(-d "$WL_ROOT=/" -f "$PVLOCK_ROOT/tests/qemu/lib/wl.sh=/lib/wl.sh")
+fi
 "$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l2" -t "$PVLOCK_ROOT/tests/qemu/bench-l2.sh" \
-	-f "$KO_GUEST=/pvlock/pvlock_guest.ko" -f "$KO_BENCH=/bench/pvlock_lockbench.ko" \
+	-f "$KO_GUEST=/pvlock/pvlock_guest.ko" -f "$KO_BENCH=/bench/pvlock_lockbench.ko" "${wl[@]}" \
 	-b "$PVLOCKCTL" -b "$PVLOCK_QUERY" -b /usr/bin/jq || die "L2 initramfs"
 l1_bins=(-b "$PVLOCKCTL" -b "$PVLOCK_QUERY" -b /usr/bin/jq)
 [ -x "$PVLOCK_ROOT/build/daemon/pvlockd" ] && l1_bins+=(-b "$PVLOCK_ROOT/build/daemon/pvlockd")
@@ -38,7 +52,9 @@ l1_bins=(-b "$PVLOCKCTL" -b "$PVLOCK_QUERY" -b /usr/bin/jq)
 
 phases=$((1 + under))
 show=${PVLOCK_BENCH_SHOW:-0}
-budget=$((phases * rounds * 2 * (secs + 40) + show + 400))
+runs=$secs
+[ -n "$real" ] && runs=$((2 * secs))
+budget=$((phases * rounds * 2 * (runs + 40) + show + 400))
 RESULTS=$PVLOCK_ROOT/build/results/bench-nested.txt
 export RESULTS
 mkdir -p "$(dirname "$RESULTS")"
@@ -46,72 +62,189 @@ mkdir -p "$(dirname "$RESULTS")"
 v=()
 [ "${PVLOCK_BENCH_VERBOSE:-0}" = 1 ] && v=(-v)
 "$PVLOCK_ROOT/scripts/qemu-run.sh" "${v[@]}" -n "bench-nested-$kid" -k "$kid" -i "$l1" -s 2 -m 4096 -c max \
-	-t "$budget" -a "PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_UNDER=$under PVLOCK_BENCH_SHOW=$show" ||
+	-t "$budget" -a "PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_UNDER=$under PVLOCK_BENCH_SHOW=$show${real:+ PVLOCK_BENCH_REAL=$real}" ||
 	msg "the benchmark run reported failures (see $RESULTS)"
 log=$PVLOCK_ROOT/build/logs/bench-nested-$kid.log
+fi
+
+grep -q 'PVLOCK-BENCH ' "$log" 2>/dev/null || die "no results in ${log:-the console log}"
 
 # one CSV row per measured run
 csv=$out/nested.csv
-echo "case,vm,round,variant,ops,seconds,ops_per_s,yields,yield_same_vm,yield_cross_vm,halts,p50_ns,p90_ns,p99_ns" > "$csv"
-grep -E '^\[L2:[a-z]+\] PVLOCK-BENCH ' "$log" | sed 's/^\[L2:[a-z]*\] //' |
-while read -r _ vm round variant ops ns stats; do
-	vm=${vm#vm=} round=${round#round=} variant=${variant#variant=}
-	ops=${ops#ops=} ns=${ns#ns=} stats=${stats#stats=}
-	[ "${ns:-0}" -gt 0 ] || continue
-	case $vm in solo) c=undercommitted ;; *) c=overcommitted-4x ;; esac
-	# wait-time percentiles: the upper edge 2^(i+1) ns of the histogram bucket
-	pct=$(echo "$stats" | jq -r '.hist as $h | ($h | add) as $n |
-		[0.5, 0.9, 0.99] | map(. as $p | ([foreach $h[] as $x (0; . + $x)] |
-		map(select(. >= $p * $n)) | length) as $above | ($h | length) - $above) |
-		map(if $n > 0 then pow(2; . + 1) else 0 end) | map(floor) | join(",")')
-	echo "$stats" | jq -r --arg c "$c" --arg vm "$vm" --arg r "$round" --arg v "$variant" \
-		--arg ops "$ops" --arg ns "$ns" --arg pct "$pct" \
-		'[$c, $vm, $r, $v, $ops, ($ns | tonumber / 1e9 | tostring),
-		  (($ops | tonumber) / ($ns | tonumber / 1e9) | floor | tostring),
-		  .yields, .yield_same_vm, .yield_cross_vm, .halts, $pct] | join(",")'
-done >> "$csv"
+echo "case,vm,round,variant,ops,seconds,ops_per_s,acq_n,acq_p50_ns,acq_p99_ns,acq_p999_ns,acq_max_ns,jain,slowpath,pending,queued,waits,wait_early,halts,yields,yield_same_vm,yield_cross_vm,preempted_seen,threshold,threshold_changes,truth_same_vm,truth_landed,truth_unknown,truth_named_owner,truth_kvm_expected_milli" > "$csv"
+grep -E '^\[L2:[a-z]+\] PVLOCK-BENCH ' "$log" | sed 's/^\[L2:[a-z]*\] //' | awk '
+function kv(key) {	# value of " key=value", "" if absent
+	if (match(line, " " key "=[^ ]*")) return substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2)
+	return ""
+}
+function js(key) {	# a number of the stats JSON
+	if (match(st, "\"" key "\":[0-9]+")) return substr(st, RSTART + length(key) + 3, RLENGTH - length(key) - 3)
+	return ""
+}
+{
+	line = " " $0
+	st = ""
+	if (match(line, " stats=.*")) st = substr(line, RSTART + 7)
+	ns = kv("ns") + 0
+	if (ns <= 0) next
+	c = kv("vm") == "solo" ? "undercommitted" : "overcommitted-4x"
+	printf "%s,%s,%s,%s,%s,%.3f,%.0f,%s,%s,%s,%s,%s,%.3f", c, kv("vm"), kv("round"), kv("variant"),
+		kv("ops"), ns / 1e9, kv("ops") / (ns / 1e9), kv("n"), kv("p50"), kv("p99"), kv("p999"),
+		kv("max"), kv("jain") / 1000
+	n = split("slowpath pending queued waits wait_early halts yields yield_same_vm yield_cross_vm preempted_seen threshold threshold_changes", k, " ")
+	for (i = 1; i <= n; i++) printf ",%s", js(k[i])
+	n = split("same_vm landed unknown named_owner kvm_expected_milli", k, " ")
+	for (i = 1; i <= n; i++) printf ",%s", kv("truth_" k[i])
+	printf "\n"
+}' >> "$csv"
 
-# ratios per round: pvlock / stock of the summed throughput of the case's VMs
 awk -F, -v rounds="$rounds" -v secs="$secs" -v abi="$ABI" -v kid="$kid" \
     -v host="$(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" \
-    -v rev="$(git -C "$PVLOCK_ROOT" describe --always --dirty 2>/dev/null)" '
-NR > 1 { t[$1, $3, $4] += $7; cases[$1] = 1; if ($3 > n) n = $3
-	 for (i = 12; i <= 14; i++) p[$1, $4, i] = p[$1, $4, i] > $i ? p[$1, $4, i] : $i }
-function sort(a, k,   i, j, x) { for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++)
-	if (a[j] < a[i]) { x = a[i]; a[i] = a[j]; a[j] = x } }
+    -v rev="$(pvlock_rev)" \
+    -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
+NR == 1 { next }
+{
+	c = $1; v = $4
+	cases[c] = 1
+	t[c, $3, v] += $7
+	if ($3 > nr[c]) nr[c] = $3
+	k = ++n[c, v]
+	p50[c, v, k] = $9; p99[c, v, k] = $10; p999[c, v, k] = $11; fj[c, v, k] = $13
+	if ($12 > mx[c, v]) mx[c, v] = $12
+	acq[c, v] += $8; ops[c, v] += $5
+	for (i = 14; i <= 25; i++) sum[c, v, i] += $i
+	for (i = 26; i <= 30; i++) tr[c, v, i] += $i
+}
+function row(c, v, what,   i, a, m) {
+	m = n[c, v]
+	for (i = 1; i <= m; i++) a[i] = what == "p50" ? p50[c, v, i] : what == "p99" ? p99[c, v, i] : what == "p999" ? p999[c, v, i] : fj[c, v, i]
+	return median(a, m)
+}
 END {
+	srand(1)
 	print "## Nested benchmark: pvlock vs stock"
 	print ""
 	print "Kernel " abi " (" kid ") in L1 (TCG, -cpu max, 2 vCPUs) and L2 (KVM, 2 vCPUs each; the"
 	print "overcommitted pair shares one L1 vCPU, 4 vCPUs on 1; the solo VM has both);"
 	print "host: " host "; pvlock " rev "."
 	print "Workload: pvlock_lockbench (one spinlock, 2 threads per vCPU, 2 us inside, 4 us outside),"
-	print secs " s per run, " rounds " rounds, ABBA order; throughput summed over the case'"'"'s VMs."
+	print secs " s per run, " rounds " rounds, ABBA order; throughput summed over the case's VMs."
+	print "\"stock\" is pvlock_guest in its stock mode (the kernel's algorithm) without pvlock_host;"
+	print "\"pvlock\" is adaptive mode with pvlock_host and pvlockd."
 	print ""
 	print "| case | round | stock ops/s | pvlock ops/s | pvlock/stock |"
 	print "|---|---|---|---|---|"
+	for (c in cases)
+		for (r = 1; r <= nr[c]; r++)
+			if (t[c, r, "stock"] > 0 && t[c, r, "pvlock"] > 0)
+				printf "| %s | %d | %.0f | %.0f | %.3f |\n", c, r, t[c, r, "stock"], t[c, r, "pvlock"], t[c, r, "pvlock"] / t[c, r, "stock"]
+	print ""
+	print "| case | rounds | pvlock/stock median [95% bootstrap interval] | min | max |"
+	print "|---|---|---|---|---|"
 	for (c in cases) {
-		k = 0
-		for (r = 1; r <= n; r++) {
-			s = t[c, r, "stock"]; q = t[c, r, "pvlock"]
-			if (s > 0 && q > 0) { ratio[++k] = q / s; printf "| %s | %d | %.0f | %.0f | %.3f |\n", c, r, s, q, q / s }
-		}
-		sort(ratio, k)
-		med = k % 2 ? ratio[(k + 1) / 2] : (ratio[k / 2] + ratio[k / 2 + 1]) / 2
-		if (k) summary[c] = sprintf("| %s | %d | %.3f | %.3f | %.3f |", c, k, ratio[1], med, ratio[k])
-		waits[c] = sprintf("| %s | %s / %s / %s | %s / %s / %s |", c,
-			p[c, "stock", 12], p[c, "stock", 13], p[c, "stock", 14],
-			p[c, "pvlock", 12], p[c, "pvlock", 13], p[c, "pvlock", 14])
-		delete ratio
+		k = 0; delete ratio
+		for (r = 1; r <= nr[c]; r++)
+			if (t[c, r, "stock"] > 0 && t[c, r, "pvlock"] > 0) ratio[++k] = t[c, r, "pvlock"] / t[c, r, "stock"]
+		if (!k) continue
+		delete cp; for (i = 1; i <= k; i++) cp[i] = ratio[i]
+		med[c] = median(cp, k); boot_ci(ratio, k, ci)
+		printf "| %s | %d | %.3f [%.3f-%.3f] | %.3f | %.3f |\n", c, k, med[c], ci[1], ci[2], cp[1], cp[k]
 	}
 	print ""
-	print "| case | rounds | min | median | max |"
+	print "Per acquisition of the benchmark's lock, fast path included (timed around spin_lock() in"
+	print "the benchmark module; medians over the runs, each run's percentiles over all its"
+	print "acquisitions, n per run in the first column), the longest single wait of any run, and"
+	print "Jain's fairness index of the threads' acquisition counts (1: every thread got the same"
+	print "share; median over the runs):"
+	print ""
+	print "| case | arm | acquisitions per run | p50 ns | p99 ns | p99.9 ns | longest wait ns | Jain |"
+	print "|---|---|---|---|---|---|---|---|"
+	for (c in cases) for (vi = 1; vi <= 2; vi++) {
+		v = vi == 1 ? "stock" : "pvlock"
+		if (!n[c, v]) continue
+		printf "| %s | %s | %.0f | %d | %d | %d | %d | %.3f |\n", c, v, acq[c, v] / n[c, v],
+			row(c, v, "p50"), row(c, v, "p99"), row(c, v, "p999"), mx[c, v], row(c, v, "jain")
+		q[c, v, 99] = row(c, v, "p99"); q[c, v, 999] = row(c, v, "p999"); q[c, v, 1] = row(c, v, "jain")
+	}
+	print ""
+	print "Slow path per 1000 acquisitions (the guest's counters over the same runs): entries, of"
+	print "which through the pending bit and queued; blocked waits (halts + yields: a waiter that"
+	print "gave up its vCPU), waits begun early (predecessor or holder preempted), and how often"
+	print "the adaptive threshold moved (summed over the runs):"
+	print ""
+	print "| case | arm | slow path | pending | queued | gave up spinning | early | halts | yields | preempted seen | threshold changes |"
+	print "|---|---|---|---|---|---|---|---|---|---|---|"
+	for (c in cases) for (vi = 1; vi <= 2; vi++) {
+		v = vi == 1 ? "stock" : "pvlock"
+		if (!acq[c, v]) continue
+		a = acq[c, v] / 1000
+		printf "| %s | %s | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f | %.2f | %d |\n", c, v,
+			sum[c, v, 14] / a, sum[c, v, 15] / a, sum[c, v, 16] / a, sum[c, v, 17] / a,
+			sum[c, v, 18] / a, sum[c, v, 19] / a, sum[c, v, 20] / a, sum[c, v, 23] / a, sum[c, v, 25]
+	}
+	for (c in cases) if (tr[c, "pvlock", 26] > 0) {
+		print ""
+		print "Whom pvlock's directed yields reached (" c "): " tr[c, "pvlock", 26] " yields within the VM, " \
+			sprintf("%.1f%%", 100 * tr[c, "pvlock", 27] / tr[c, "pvlock", 26]) " of them to the vCPU holding the lock at that moment (" \
+			tr[c, "pvlock", 28] " to a vCPU the host could not name); KVM's own PLE choice at the same moments would have reached it " \
+			sprintf("%.1f%%", 100 * tr[c, "pvlock", 30] / 1000 / tr[c, "pvlock", 26]) " of the time (expected value of its round-robin pick among the preempted vCPUs)."
+	}
+	print ""
+	print "Targets (issue 13): overcommitted pvlock/stock median >= 1.3, per-acquisition p99 and"
+	print "p99.9 no worse than stock x 1.1, Jain no lower than stock - 0.05; undercommitted >= 0.98."
+	print ""
+	for (c in cases) {
+		if (c == "undercommitted") {
+			printf "- %s: median %.3f: %s\n", c, med[c], (med[c] >= 0.98 ? "met" : "missed")
+			continue
+		}
+		printf "- %s: median %.3f (%s); p99 %d vs %d (%s); p99.9 %d vs %d (%s); Jain %.3f vs %.3f (%s)\n", c,
+			med[c], (med[c] >= 1.3 ? "met" : "missed"),
+			q[c, "pvlock", 99], q[c, "stock", 99], (q[c, "pvlock", 99] <= 1.1 * q[c, "stock", 99] ? "met" : "missed"),
+			q[c, "pvlock", 999], q[c, "stock", 999], (q[c, "pvlock", 999] <= 1.1 * q[c, "stock", 999] ? "met" : "missed"),
+			q[c, "pvlock", 1], q[c, "stock", 1], (q[c, "pvlock", 1] >= q[c, "stock", 1] - 0.05 ? "met" : "missed")
+	}
+}
+AWK
+) "$csv" | tee "$out/nested.md"
+
+# the real workload run after each lock benchmark run (PVLOCK_BENCH_REAL)
+if grep -q 'PVLOCK-BENCH-REAL ' "$log"; then
+	grep -E '^\[L2:[a-z]+\] PVLOCK-BENCH-REAL ' "$log" | sed 's/^\[L2:[a-z]*\] PVLOCK-BENCH-REAL //' |
+	awk -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
+function kv(key) {
+	if (match(" " $0, " " key "=[^ ]*")) return substr(" " $0, RSTART + length(key) + 2, RLENGTH - length(key) - 2)
+	return ""
+}
+kv("cs") > 0 {
+	c = kv("vm") == "solo" ? "undercommitted" : "overcommitted-4x"
+	w = kv("wl"); r = kv("round"); v = kv("variant")
+	t[c, r, v] += kv("ops") / (kv("cs") / 100)
+	if (r > nr[c]) nr[c] = r
+	if (v == "pvlock") p99[c, "pvlock", ++np[c]] = kv("p99_us")
+	else p99[c, "stock", ++ns[c]] = kv("p99_us")
+	cases[c] = 1
+}
+END {
+	print ""
+	print "### A real program in the same rounds: " w " (events/s summed over the VMs, right after each lock run)"
+	print ""
+	print "| case | round | stock | pvlock | pvlock/stock |"
 	print "|---|---|---|---|---|"
-	for (c in summary) print summary[c]
-	print ""
-	print "Lock wait time, worst round (ns, upper edge of the log2 bucket): p50 / p90 / p99"
-	print ""
-	print "| case | stock | pvlock |"
-	print "|---|---|---|"
-	for (c in waits) print waits[c]
-}' "$csv" | tee "$out/nested.md"
+	for (c in cases) {
+		k = 0
+		for (r = 1; r <= nr[c]; r++) if (t[c, r, "stock"] > 0 && t[c, r, "pvlock"] > 0) {
+			x[++k] = t[c, r, "pvlock"] / t[c, r, "stock"]
+			printf "| %s | %d | %.0f | %.0f | %.3f |\n", c, r, t[c, r, "stock"], t[c, r, "pvlock"], x[k]
+		}
+		if (k) {
+			for (i = 1; i <= np[c]; i++) a[i] = p99[c, "pvlock", i]
+			for (i = 1; i <= ns[c]; i++) b[i] = p99[c, "stock", i]
+			printf "\n%s: pvlock/stock median %.3f over %d rounds; its own p99 event latency (median of the runs) stock %d us, pvlock %d us\n",
+				c, median(x, k), k, median(b, ns[c]), median(a, np[c])
+		}
+	}
+}
+AWK
+) | tee -a "$out/nested.md"
+fi

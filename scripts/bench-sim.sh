@@ -16,8 +16,7 @@ make -s -C "$PVLOCK_ROOT/tests/sim" || die "building pvlock-sim failed"
 SIM=$PVLOCK_ROOT/build/sim/pvlock-sim
 
 cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-rev=$(git -C "$PVLOCK_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-git -C "$PVLOCK_ROOT" diff --quiet HEAD -- tests/sim include 2>/dev/null || rev="$rev+dirty"
+rev=$(pvlock_rev)
 machine="$(nproc) CPUs ($cpu), $(uname -sr)"
 stamp="pvlock $rev, sim on $machine, $(date -u +%Y-%m-%d)"
 

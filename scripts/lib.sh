@@ -97,6 +97,17 @@ suite_sources() {
 	esac
 }
 
+# The commit a benchmark measured, "-dirty" when files other than the
+# benchmarks' own outputs (bench/results) differ from it: a report written
+# by one benchmark must not mark the next one's.
+pvlock_rev() {
+	local r
+	r=$(git -C "$PVLOCK_ROOT" rev-parse --short HEAD 2>/dev/null) || { echo unknown; return; }
+	[ -n "$(git -C "$PVLOCK_ROOT" status --porcelain -- . ':!bench/results' 2>/dev/null)" ] &&
+		r=$r-dirty
+	echo "$r"
+}
+
 # Seconds since the epoch with a fraction, for stage timings.
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }

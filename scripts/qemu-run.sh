@@ -71,7 +71,7 @@ qemu=(qemu-system-x86_64)
 if [ ${#kept[@]} -eq 0 ] && [ "${PVLOCK_QEMU:-chroot}" = chroot ]; then
 	ch=$("$PVLOCK_ROOT/scripts/kernels.sh" qemu) || die "no QEMU chroot"
 	qemu=(unshare -m --propagation private "$PVLOCK_ROOT/scripts/in-chroot.sh" "$ch"
-	      "$PVLOCK_ROOT" "$PVLOCK_CACHE" -- qemu-system-x86_64)
+	      "$PVLOCK_ROOT" "$PVLOCK_CACHE" -- "${PVLOCK_QEMU_BIN:-qemu-system-x86_64}")
 fi
 
 args=(-accel "tcg,thread=${PVLOCK_TCG_THREAD:-multi}" -smp "$smp" -m "$mem" -nodefaults -display none

@@ -96,12 +96,110 @@ static inline bool pvlock_budget_take(struct pvlock_budget *b,
 	return true;
 }
 
+/*
+ * Take one token from each of @n buckets, or from none. A cross-VM boost
+ * costs the giver a boost and a cross-VM boost given, and the receiver a
+ * cross-VM boost received: one bucket refusing (the giver's first, then the
+ * receiver's) must not cost the others anything, or a guest with empty
+ * buckets could drain other VMs' receive budgets. The caller holds every
+ * bucket's lock.
+ */
+static inline bool pvlock_budget_take_all(struct pvlock_budget *const b[],
+					  const struct pvlock_budget_cfg *const cfg[],
+					  unsigned int n, u64 now_ns)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		pvlock_budget_refill(b[i], cfg[i], now_ns);
+		if (b[i]->scaled < pvlock_budget_period_ns(cfg[i]))
+			return false;
+	}
+	for (i = 0; i < n; i++)
+		b[i]->scaled -= pvlock_budget_period_ns(cfg[i]);
+	return true;
+}
+
+/* Is there a token now? Takes nothing (a cheap test before costly work). */
+static inline bool pvlock_budget_peek(struct pvlock_budget *b,
+				      const struct pvlock_budget_cfg *cfg, u64 now_ns)
+{
+	pvlock_budget_refill(b, cfg, now_ns);
+	return b->scaled >= pvlock_budget_period_ns(cfg);
+}
+
 /* Whole boosts left at @now_ns (for the host hint and the stats). */
 static inline u32 pvlock_budget_left(struct pvlock_budget *b,
 				     const struct pvlock_budget_cfg *cfg, u64 now_ns)
 {
 	pvlock_budget_refill(b, cfg, now_ns);
 	return (u32)(b->scaled / pvlock_budget_period_ns(cfg));
+}
+
+/*
+ * Time budget of the operator's priority boost (PVLOCK_P_PRIO_BOOST): a VM's
+ * vCPUs together hold a raised priority for at most
+ * PVLOCK_PRIO_SHARE_PCT percent of each period. A bucket of nanoseconds,
+ * holding at most that share of one period and refilled continuously at
+ * that rate; a boost reserves its length up front (pvlock_prio_grant) and
+ * settles what it really lasted when it ends (pvlock_prio_settle): a boost
+ * undone late is paid for by the next ones, one undone early is refunded.
+ */
+struct pvlock_prio_budget {
+	s64 avail_ns;		/* may go below 0 after a late undo */
+	u64 last_ns;
+	bool init;
+};
+
+static inline u64 pvlock_prio_cap_ns(u32 period_ms)
+{
+	u32 ms = pvlock_clamp_u32(period_ms, PVLOCK_PERIOD_MIN_MS, PVLOCK_PERIOD_MAX_MS);
+
+	return (u64)ms * PVLOCK_NSEC_PER_MSEC * PVLOCK_PRIO_SHARE_PCT / 100;
+}
+
+static inline void pvlock_prio_refill(struct pvlock_prio_budget *b, u32 period_ms, u64 now_ns)
+{
+	u64 cap = pvlock_prio_cap_ns(period_ms), dt;
+
+	if (!b->init || now_ns < b->last_ns) {
+		b->avail_ns = b->init ? b->avail_ns : (s64)cap;
+		b->last_ns = now_ns;
+		b->init = true;
+		return;
+	}
+	dt = now_ns - b->last_ns;
+	b->last_ns = now_ns;
+	/* refill at cap per period: dt * SHARE / 100, without overflow for any dt */
+	if (dt >= (u64)PVLOCK_PERIOD_MAX_MS * PVLOCK_NSEC_PER_MSEC)
+		b->avail_ns = (s64)cap;
+	else
+		b->avail_ns += (s64)(dt * PVLOCK_PRIO_SHARE_PCT / 100);
+	if (b->avail_ns > (s64)cap)
+		b->avail_ns = (s64)cap;
+}
+
+/*
+ * A boost of at most @want_ns starting at @now_ns: its granted length,
+ * reserved from the budget, or 0 when less than @min_ns is available.
+ */
+static inline u64 pvlock_prio_grant(struct pvlock_prio_budget *b, u32 period_ms, u64 now_ns,
+				    u64 want_ns, u64 min_ns)
+{
+	u64 g;
+
+	pvlock_prio_refill(b, period_ms, now_ns);
+	if (b->avail_ns < (s64)min_ns || b->avail_ns <= 0)
+		return 0;
+	g = pvlock_min_u64((u64)b->avail_ns, want_ns);
+	b->avail_ns -= (s64)g;
+	return g;
+}
+
+/* A boost granted @granted_ns ended after @used_ns: settle the difference. */
+static inline void pvlock_prio_settle(struct pvlock_prio_budget *b, u64 granted_ns, u64 used_ns)
+{
+	b->avail_ns += (s64)granted_ns - (s64)used_ns;
 }
 
 #endif /* _PVLOCK_BUDGET_H */

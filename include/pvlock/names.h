@@ -69,6 +69,14 @@ static const char *const pvlock_host_stat_names[] = {
 	[PVLOCK_HS_BAD_ARGS] = "bad_args",
 	[PVLOCK_HS_BAD_RATE] = "bad_rate",
 	[PVLOCK_HS_BAD_STATE] = "bad_state",
+	[PVLOCK_HS_ON_SPIN_KVM] = "on_spin_kvm",
+	[PVLOCK_HS_HC_NS] = "hc_ns",
+	[PVLOCK_HS_ON_SPIN_NS] = "on_spin_ns",
+	[PVLOCK_HS_PRIO_BOOSTS] = "prio_boosts",
+	[PVLOCK_HS_PRIO_NS] = "prio_ns",
+	[PVLOCK_HS_PRIO_DENIED] = "prio_denied",
+	[PVLOCK_HS_REMAPS] = "remaps",
+	[PVLOCK_HS_UNMAPPED] = "unmapped",
 };
 _Static_assert(PVLOCK_ARRAY_SIZE(pvlock_host_stat_names) == __PVLOCK_HS_LAST,
 	       "every host counter needs a name");

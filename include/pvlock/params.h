@@ -70,6 +70,26 @@ static inline const struct pvlock_param_spec *pvlock_param_spec(u32 attr)
 }
 
 /*
+ * What a value means beyond its range, where that is not obvious; printed by
+ * "pvlockctl help params". The numbers come from the uapi header.
+ */
+#define PVLOCK_STR_(x)	#x
+#define PVLOCK_STR(x)	PVLOCK_STR_(x)
+static const char *const pvlock_param_notes[PVLOCK_P_MAX + 1] = {
+	[PVLOCK_P_PRIO_BOOST] = "nice levels a yielded-to vCPU is raised by, host-wide; a VM's vCPUs "
+				"together stay raised at most " PVLOCK_STR(PVLOCK_PRIO_SHARE_PCT)
+				"% of each period_ms, a boost is not renewed while it lasts",
+	[PVLOCK_P_CROSS_VM] = "cross-VM boosts go only between VMs that both have it on and run "
+			      "pvlock_guest with the cross-VM feature; other VMs' PLE exits are "
+			      "KVM's alone",
+};
+
+static inline const char *pvlock_param_note(u32 attr)
+{
+	return attr <= PVLOCK_P_MAX ? pvlock_param_notes[attr] : NULL;
+}
+
+/*
  * Can @family (PVLOCK_PF_GUEST or PVLOCK_PF_HOST) set @attr to @v?
  * 0 if so; -1 if the attribute is not settable there (or unknown), -2 if
  * the value is out of range. @per_vm: a host per-VM setting.

@@ -43,17 +43,42 @@ static inline void pvlock_record_init(struct pvlock_record *r, u32 cpu, u64 ecs_
 	};
 }
 
-/* Header check done by the host at registration, on its private copy. */
+/*
+ * Header check done by the host at registration, on its private copy. A
+ * version 1 record's version 2 fields are reserved bytes: not looked at.
+ */
 static inline int pvlock_record_check_header(const struct pvlock_record *r, u32 cpu)
 {
-	if (r->magic != PVLOCK_RECORD_MAGIC || r->version != PVLOCK_RECORD_VERSION ||
-	    r->size != PVLOCK_RECORD_SIZE || r->cpu != cpu)
+	if (r->magic != PVLOCK_RECORD_MAGIC || r->version < PVLOCK_RECORD_VERSION_MIN ||
+	    r->version > PVLOCK_RECORD_VERSION || r->size != PVLOCK_RECORD_SIZE || r->cpu != cpu)
 		return -PVLOCK_EINVAL;
 	if (r->ecs_kind > PVLOCK_ECS_X86_PREEMPT_COUNT)
 		return -PVLOCK_EINVAL;
 	if (r->ecs_kind == PVLOCK_ECS_NONE ? r->ecs_gpa != 0 : (r->ecs_gpa & 3) != 0)
 		return -PVLOCK_EINVAL;
+	if (r->version >= 2 && r->curr_gpa &&
+	    (r->ecs_kind == PVLOCK_ECS_NONE || (r->curr_gpa & 7) != 0 ||
+	     (r->curr_gpa >> 12) != (r->ecs_gpa >> 12)))
+		return -PVLOCK_EINVAL;
 	return 0;
+}
+
+/*
+ * The running-task pointer the host may compare with the idle task: its GPA
+ * from a version 2 header, 0 when the guest published none.
+ */
+static inline u64 pvlock_record_curr_gpa(const struct pvlock_record *r)
+{
+	return r->version >= 2 ? r->curr_gpa : 0;
+}
+
+/*
+ * A waiter that holds nothing else is not inside a critical section worth
+ * a boost (uapi: guest_flags).
+ */
+static inline bool pvlock_guest_pure_waiter(u32 guest_flags)
+{
+	return (guest_flags & PVLOCK_GF_WAITING) && !(guest_flags & PVLOCK_GF_HOLDER);
 }
 
 /* --- guest side: writer of the guest half, reader of the host half --- */

@@ -9,7 +9,7 @@
  * vCPU again, and the spinner only burns the time slice the holder needs.
  * The stock kernel spins 2^15 iterations whatever happens. The policy below
  * watches each wait on this CPU and, once per window of samples, moves the
- * threshold:
+ * threshold, down under lock-holder preemption and back up when it stops:
  *
  *   - waits behind a preempted vCPU (lock-holder preemption), a quarter of
  *     the window's waits or of its wait time (rare, but each costs a host
@@ -18,9 +18,18 @@
  *     window, whichever is more);
  *   - waits that gave up and then got the lock almost at once ("late":
  *     spinning a little longer would have won): double;
- *   - waits that gave up and then waited long, without a preemption seen:
- *     halve, but never below what successful spins need;
+ *   - no wait behind a preempted vCPU in the whole window: the reason to
+ *     spin less is gone, double ("quiet"), so that a guest whose host stops
+ *     overcommitting climbs back to the kernel's 2^15 within a few windows;
+ *   - some waits behind a preempted vCPU (fewer than a quarter) and waits
+ *     that gave up and then waited long: halve, but never below what
+ *     successful spins need;
  *   - otherwise keep.
+ *
+ * A wait counts as "waited" only when the call really blocked (halted or
+ * yielded), not when it gave up spinning and found the lock free at once.
+ * Samples may stand for several calls (@weight: the guest times one short
+ * call in PVLOCK_TIME_EVERY and lets it count for all of them).
  *
  * The result is clamped to [min, max] and, when the host sent a hint, to
  * at most the hint (the host knows the overcommit; the guest does not).
@@ -46,8 +55,9 @@ struct pvlock_wait_sample {
 	u32 spins;		/* iterations spun (until the lock, or giving up) */
 	u64 blocked_ns;		/* time spent yielded/halted, 0 if it never gave up */
 	u64 wait_ns;		/* slow-path entry to the lock, all of it */
-	bool waited;		/* gave up spinning at least once */
+	bool waited;		/* blocked (halted or yielded) at least once */
 	bool preempted;		/* the holder or predecessor was seen preempted */
+	u16 weight;		/* calls this sample stands for; 0 counts as 1 */
 };
 
 struct pvlock_thresh {
@@ -66,6 +76,8 @@ enum pvlock_thresh_reason {
 	PVLOCK_TR_LATE,		/* gave up too early: double */
 	PVLOCK_TR_LONG,		/* long waits: halve */
 	PVLOCK_TR_HINT,		/* the host's hint capped it */
+	PVLOCK_TR_QUIET,	/* no preempted vCPU seen: double, back towards max */
+	__PVLOCK_TR_LAST
 };
 
 static inline void pvlock_thresh_cfg_default(struct pvlock_thresh_cfg *cfg)
@@ -103,23 +115,25 @@ pvlock_thresh_observe(struct pvlock_thresh *t, const struct pvlock_thresh_cfg *c
 		      const struct pvlock_wait_sample *s, u32 hint)
 {
 	u32 window = cfg->window ? cfg->window : PVLOCK_THRESH_WINDOW_DEFAULT;
+	u32 w = s->weight ? s->weight : 1;
+	u64 ns = pvlock_min_u64(s->wait_ns, PVLOCK_THRESH_WAIT_CAP_NS) * w;
 	u32 old = t->threshold, need, v;
 	enum pvlock_thresh_reason why;
 
-	t->n++;
-	t->ns_all += pvlock_min_u64(s->wait_ns, PVLOCK_THRESH_WAIT_CAP_NS);
+	t->n += w;
+	t->ns_all += ns;
 	if (s->preempted) {
-		t->n_preempted++;
-		t->ns_preempted += pvlock_min_u64(s->wait_ns, PVLOCK_THRESH_WAIT_CAP_NS);
+		t->n_preempted += w;
+		t->ns_preempted += ns;
 	}
 	if (s->waited) {
-		t->n_waited++;
+		t->n_waited += w;
 		if (s->blocked_ns < cfg->late_ns && !s->preempted)
-			t->n_late++;
+			t->n_late += w;
 	} else {
 		u32 spins = pvlock_min_u32(s->spins, PVLOCK_SPIN_LIMIT_MAX);
 
-		/* ewma += (x - ewma) / 8, in x16 fixed point */
+		/* ewma += (x - ewma) / 8, in x16 fixed point, once per sample */
 		t->ewma_ok = t->ewma_ok - t->ewma_ok / 8 + spins * 2;
 		t->max_ok = pvlock_max_u32(t->max_ok, spins);
 	}
@@ -134,6 +148,9 @@ pvlock_thresh_observe(struct pvlock_thresh *t, const struct pvlock_thresh_cfg *c
 		v = pvlock_min_u32(need, old);
 	} else if (t->n_waited && t->n_late * 2 >= t->n_waited) {
 		why = PVLOCK_TR_LATE;
+		v = old > PVLOCK_SPIN_LIMIT_MAX / 2 ? PVLOCK_SPIN_LIMIT_MAX : old * 2;
+	} else if (!t->n_preempted) {
+		why = PVLOCK_TR_QUIET;
 		v = old > PVLOCK_SPIN_LIMIT_MAX / 2 ? PVLOCK_SPIN_LIMIT_MAX : old * 2;
 	} else if (t->n_waited * 8 >= t->n) {
 		why = PVLOCK_TR_LONG;

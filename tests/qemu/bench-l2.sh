@@ -7,7 +7,10 @@
 # and "adaptive". Before each measured run the guest says which variant it
 # wants ("PVLOCK-MARK want-<variant> <round>") and waits until the L1 has
 # the host side in place: pvlock_host unloaded for stock, loaded (guest
-# registered) for pvlock. One "PVLOCK-BENCH" line per run.
+# registered) for pvlock. One "PVLOCK-BENCH" line per run. With
+# PVLOCK_BENCH_REAL=WL (the demo), each run also runs the real workload WL of
+# /lib/wl.sh for as long, right after the lock benchmark: one
+# "PVLOCK-BENCH-REAL" line.
 . /lib/pvtest.sh
 expect 3
 
@@ -52,13 +55,27 @@ one() {	# one VARIANT ROUND
 	insmod /bench/pvlock_lockbench.ko cs_ns="$cs" think_ns="$think" || { fail "bench-$1-$2" insmod; return; }
 	sleep "$secs"
 	rmmod pvlock_lockbench
-	res=$(dmesg | tail -n +$((n0 + 1)) | sed -n 's/.*pvlock_lockbench: ops=\([0-9]*\) ns=\([0-9]*\).*/\1 \2/p' | tail -1)
+	out=$(dmesg | tail -n +$((n0 + 1)))
+	res=$(echo "$out" | sed -n 's/.*pvlock_lockbench: ops=\([0-9]*\) ns=\([0-9]*\).*/\1 \2/p' | tail -1)
+	# per acquisition (fast path included) and per thread: the module's own figures
+	acq=$(echo "$out" | sed -n 's/.*pvlock_lockbench: acq \(n=[0-9]* p50=[0-9]* p99=[0-9]* p999=[0-9]* max=[0-9]* jain=[0-9]*\).*/\1/p' | tail -1)
+	truth=$(echo "$out" | sed -n 's/.*pvlock_lockbench: truth \(.*\)/\1/p' | tail -1)
 	st=$($q guest-stats)
+	if [ -n "$real" ]; then
+		# a real program in the same setting, right after (the demo)
+		wl_run "$real" "$secs"
+		echo "PVLOCK-BENCH-REAL vm=$name round=$2 variant=$1 wl=$real ops=$OPS cs=$CS $EXTRA"
+	fi
 	set -- "$1" "$2" $res
-	echo "PVLOCK-BENCH vm=$name round=$2 variant=$1 ops=${3:-0} ns=${4:-0} stats=$(echo "$st" | jq -c '{yields, yield_same_vm, yield_cross_vm, waits, halts, threshold, hist}')"
+	echo "PVLOCK-BENCH vm=$name round=$2 variant=$1 ops=${3:-0} ns=${4:-0} $acq ${truth:+truth_$(echo "$truth" | sed 's/ / truth_/g')} stats=$(echo "$st" | jq -c '{slowpath, pending, queued, spin_acquired, spins, wait_ns, waits, wait_early, halts, yields, yield_same_vm, yield_cross_vm, yield_halted, kicks, preempted_seen, threshold, threshold_changes, hist}')"
 	echo "PVLOCK-MARK done-$1 $2"
 }
 
+real=${PVLOCK_BENCH_REAL:-}
+if [ -n "$real" ]; then
+	. /lib/wl.sh
+	wl_setup || real=
+fi
 check insmod insmod /pvlock/pvlock_guest.ko mode=stock
 check patched guest_patched
 show=${PVLOCK_BENCH_SHOW:-0}

@@ -11,7 +11,9 @@ expect $((3 + ${PVLOCK_BENCH_UNDER:-1}))
 
 rounds=${PVLOCK_BENCH_ROUNDS:-5}
 secs=${PVLOCK_BENCH_SECS:-20}
-to=$((rounds * 2 * (secs + 40) + ${PVLOCK_BENCH_SHOW:-0} + 300))
+per=$secs
+[ -n "${PVLOCK_BENCH_REAL:-}" ] && per=$((2 * secs))	# and a real workload as long
+to=$((rounds * 2 * (per + 40) + ${PVLOCK_BENCH_SHOW:-0} + 300))
 host_on=0
 
 host() {	# host on|off
@@ -36,7 +38,7 @@ follow() {	# follow NAME...: drive the host side through the guests' rounds
 		if [ $((r % 2)) -eq 1 ]; then order="stock pvlock"; else order="pvlock stock"; fi
 		for v in $order; do
 			for n in "$@"; do
-				wait_mark "$n" "want-$v $r" $((secs + 300)) || { fail "follow-$n-$v-$r"; return 1; }
+				wait_mark "$n" "want-$v $r" $((2 * secs + 300)) || { fail "follow-$n-$v-$r"; return 1; }
 			done
 			if [ "$v" = stock ]; then host off; else host on; fi
 			info "round $r: $v for $*"
@@ -67,7 +69,7 @@ show() {
 
 check load-kvm load_kmods
 L2_CTL=1	# the guests start each measured run on the L1's word
-L2_APPEND="PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_SHOW=${PVLOCK_BENCH_SHOW:-0}"
+L2_APPEND="PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_SHOW=${PVLOCK_BENCH_SHOW:-0} PVLOCK_BENCH_REAL=${PVLOCK_BENCH_REAL:-}"
 run_l2 a 2 256 "$to" /boot/l2.cpio.gz
 run_l2 b 2 256 "$to" /boot/l2.cpio.gz
 [ "${PVLOCK_BENCH_SHOW:-0}" -gt 0 ] && show a b
@@ -76,7 +78,7 @@ wait_l2 a
 wait_l2 b
 host off
 if [ "${PVLOCK_BENCH_UNDER:-1}" = 1 ]; then
-	L2_APPEND="PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_SHOW=0"
+	L2_APPEND="PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_SHOW=0 PVLOCK_BENCH_REAL=${PVLOCK_BENCH_REAL:-}"
 	pin=${PVLOCK_L2_PIN:-last}
 	PVLOCK_L2_PIN=0
 	run_l2 solo 2 256 "$to" /boot/l2.cpio.gz

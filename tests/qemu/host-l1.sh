@@ -102,6 +102,15 @@ fi
 # vCPU worth its yield, so how many go across here is chance; step 3 makes
 # them happen.
 info "cross-VM yields during phase 1: $cross"
+# PLE exits (QEMU with the pause filter): the pvlock guests opted into
+# cross-VM boosting, so each reached pvlock's on_spin choice (its cost is
+# counted), which yielded itself or handed over to KVM's own loop
+ple=$(echo "$vms" | jq -c '[.[] | select(.name == "a" or .name == "b") | .stats] | {on_spin: (map(.on_spin) | add), on_spin_kvm: (map(.on_spin_kvm) | add), on_spin_boosts: (map(.on_spin_boosts) | add), on_spin_ns: (map(.on_spin_ns) | add)}')
+if [ "$(echo "$ple" | jq '.on_spin > 0 and .on_spin_ns > 0')" = true ]; then
+	pass ple-on-spin-decided "$ple"
+else
+	fail ple-on-spin-decided "$ple"
+fi
 ecs=$(echo "$vms" | jq '[.[].stats.ecs_preemptions] | add')
 pre=$(echo "$vms" | jq '[.[].stats.preemptions] | add')
 if [ "$pre" -gt 0 ] && [ "$ecs" -le "$pre" ]; then

@@ -13,6 +13,10 @@
 #   plain    locktorture only, no pvlock_guest
 #   hostile  the pvlock_hostile test module and a user-mode hypercall,
 #            then it idles until the L1 kills it
+#   attacker pvlock_hostile attack=1 (busy threads, fake critical
+#            sections), fake_cs switched on and off on the L1's word
+#   rounds   no pvlock_guest: a locktorture run per word from the L1
+#            ("round N"), each run's writes reported
 # Markers for the L1 (which reads this console): "PVLOCK-MARK <what>".
 . /lib/pvtest.sh
 
@@ -125,6 +129,44 @@ hostile)
 	fi
 	mark hostile-done
 	sleep 600	# the L1 kills this VM while it is registered
+	;;
+attacker)
+	insmod /pvlock/pvlock_hostile.ko attack=1 || fail hostile-insmod "$(dmesg | tail -3 | tr '\n' ' ')"
+	dmesg | grep -o 'PVLOCK-\(RESULT\|INFO\) .*'
+	ctl_open
+	mark attacker-ready
+	while read -r -t 900 _l <&3; do
+		case $_l in
+		attack-on|attack-off)
+			echo $([ "$_l" = attack-on ] && echo 1 || echo 0) > \
+				/sys/module/pvlock_hostile/parameters/fake_cs
+			sleep 1		# the module's controller follows within 0.1 s
+			mark "$_l-done" ;;
+		done) break ;;
+		esac
+	done
+	dmesg | grep -o 'PVLOCK-INFO hostile-fake-cs.*' | sort | uniq -c | head -5
+	check rmmod-hostile rmmod pvlock_hostile
+	;;
+rounds)
+	check torture-module insmod /lt/torture.ko
+	ctl_open
+	mark rounds-ready
+	while read -r -t 900 _l <&3; do
+		case $_l in
+		round*)
+			_n0=$(dmesg | wc -l)
+			insmod /lt/locktorture.ko torture_type=spin_lock stat_interval=0 \
+				nwriters_stress=$((2 * $(nproc))) || fail "$_l" "insmod locktorture"
+			sleep "$secs"
+			rmmod locktorture
+			_w=$(dmesg | tail -n +$((_n0 + 1)) | grep -m1 'Writes:' | sed -n 's/.*Total: *\([0-9]*\).*/\1/p')
+			echo "PVLOCK-ROUND ${_l#round } writes=${_w:-0}"
+			mark "$_l-done" ;;
+		done) break ;;
+		esac
+	done
+	check rmmod-torture rmmod torture
 	;;
 *)
 	fail role "unknown role '$role'"

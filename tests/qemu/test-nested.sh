@@ -11,6 +11,13 @@
 #     mixed    tests/qemu/host-mixed-l1.sh: pvlock, plain and hostile guests
 #     effects  tests/qemu/effects-l1.sh: eCS judgement, named yield target and
 #              budgets, each measured on the host's per-vCPU counters
+#     target   tests/qemu/target-l1.sh: whom directed yields reach, one VM of
+#              4 vCPUs on one L1 CPU
+#     attack   tests/qemu/host-attack-l1.sh: a plain VM next to a hostile one
+#              faking critical sections: PLE exits, throughput A/B/A/A
+#     mvm      tests/qemu/host-mvm-l1.sh: micro-VMs: memslots, PLE, prio cap,
+#              hook cost with 1 and 8 VMs, load order, rmmod racing VM kills
+#   PVLOCK_MVM_STEPS="ple%bench"       a subset of mvm's steps
 #   PVLOCK_LT_SECS=20                 locktorture seconds per phase in L2
 . "$(dirname "$0")/../../scripts/lib.sh"
 . "$PVLOCK_ROOT/tests/qemu/common.sh"
@@ -22,6 +29,14 @@ mkdir -p "$(dirname "$RESULTS")"
 LT_SECS=${PVLOCK_LT_SECS:-20}
 runs_reset
 prepare_tools
+make -s -C "$PVLOCK_ROOT/tests/qemu/mvm" >/dev/null || die "building pvlock-mvm failed"
+PVLOCK_MVM=$PVLOCK_ROOT/build/tools/pvlock-mvm
+# AMD's pause filter under TCG (scripts/build-qemu.sh): L1's kvm_amd takes
+# PLE exits, so kvm_vcpu_on_spin runs; PVLOCK_QEMU_PLE=0 runs Debian's QEMU
+if [ "${PVLOCK_QEMU_PLE:-1}" = 1 ]; then
+	PVLOCK_QEMU_BIN=$("$PVLOCK_ROOT/scripts/build-qemu.sh") || die "building QEMU with the pause filter"
+	export PVLOCK_QEMU_BIN
+fi
 rc=0
 for kid in $TEST_KERNELS; do
 	plan "$kid"
@@ -29,6 +44,10 @@ for kid in $TEST_KERNELS; do
 	prepare_kernel "$kid" && prepare_locktorture "$kid" &&
 		KO_HOSTILE=$(testmod "$kid" pvlock_hostile) &&
 		KO_CROSS=$(testmod "$kid" pvlock_crossyield) || { rc=1; continue; }
+	# PVLOCK_KO_HOST_<kernel id with _ for - and .>: another pvlock_host.ko to
+	# test (a deliberately broken build, to see a check fail)
+	alt=PVLOCK_KO_HOST_$(echo "$kid" | tr -- '-.' '__')
+	KO_HOST=${!alt:-$KO_HOST}
 	l2=$INITRD_DIR/nested-l2-$kid.cpio.gz
 	"$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l2" -t "$PVLOCK_ROOT/tests/qemu/host-l2.sh" \
 		-f "$KO_GUEST=/pvlock/pvlock_guest.ko" -f "$KO_HOSTILE=/pvlock/pvlock_hostile.ko" \
@@ -37,6 +56,7 @@ for kid in $TEST_KERNELS; do
 		-b "$PVLOCKCTL" -b "$PVLOCK_QUERY" -b "$PVLOCK_HC_USER" -b /usr/bin/jq ||
 		die "L2 initramfs"
 	for t in $P_NESTED; do
+		extra=
 		case $t in
 		basic) payload=nested-basic.sh l2img=$INITRD_DIR/l2-basic-$kid.cpio.gz
 		       "$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l2img" \
@@ -52,15 +72,33 @@ for kid in $TEST_KERNELS; do
 			       -f "$ko=/pvlock/pvlock_effects.ko" -b "$PVLOCKCTL" -b "$PVLOCK_QUERY" \
 			       -b /usr/bin/jq || die "L2 initramfs"
 		       to=600 ;;
+		target) payload=target-l1.sh l2img=$INITRD_DIR/target-l2-$kid.cpio.gz
+		       KO_BENCH=$("$PVLOCK_ROOT/scripts/build-testmod.sh" "$kid" pvlock_lockbench) ||
+			       die "pvlock_lockbench"
+		       "$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l2img" \
+			       -t "$PVLOCK_ROOT/tests/qemu/target-l2.sh" \
+			       -f "$KO_GUEST=/pvlock/pvlock_guest.ko" -f "$KO_BENCH=/bench/pvlock_lockbench.ko" \
+			       -b "$PVLOCKCTL" -b "$PVLOCK_QUERY" -b /usr/bin/jq || die "L2 initramfs"
+		       to=$((LT_SECS + 420)) ;;
+		attack) payload=host-attack-l1.sh l2img=$l2 to=$((LT_SECS * 4 + 600)) ;;
+		mvm) payload=host-mvm-l1.sh l2img= to=900
+		     extra="PVLOCK_KVM_AMD=pause_filter_count_grow=1" ;;
 		*) die "unknown nested test '$t'" ;;
 		esac
 		l1=$INITRD_DIR/nested-$t-$kid.cpio.gz
+		# L2 Linux guests need QEMU and their initramfs in the L1; micro-VMs do not
+		if [ -n "$l2img" ]; then
+			l2args=(-q -f "$VMLINUZ=/boot/vmlinuz" -f "$l2img=/boot/l2.cpio.gz")
+		else
+			l2args=(-b "$PVLOCK_MVM")
+		fi
 		"$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l1" -t "$PVLOCK_ROOT/tests/qemu/$payload" \
-			-k "$kid" -m kvm_amd -q -f "$VMLINUZ=/boot/vmlinuz" -f "$l2img=/boot/l2.cpio.gz" \
+			-k "$kid" -m kvm_amd "${l2args[@]}" \
 			-f "$KO_HOST=/pvlock/pvlock_host.ko" -b "$PVLOCKCTL" -b "$PVLOCK_QUERY" \
 			-b "$PVLOCK_ROOT/build/tools/pvlock-fuzz" -b /usr/bin/jq || die "L1 initramfs"
 		run_qemu "nested-$t-$kid" "$kid" -i "$l1" -s 2 -m 4096 -c max -t "$to" \
-			-a "PVLOCK_LT_SECS=$LT_SECS" || rc=1
+			-a "PVLOCK_LT_SECS=$LT_SECS $extra ${PVLOCK_MVM_STEPS:+PVLOCK_MVM_STEPS=$PVLOCK_MVM_STEPS}" ||
+			rc=1
 	done
 done
 runs_summary "$RUNS" >&2

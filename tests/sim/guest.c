@@ -74,6 +74,12 @@
  *  - wait: kvm_wait() issues HLT (stock), KVM_HC_HALT_CPU (qspinlock+), or
  *    PVLOCK_HC_YIELD(target, HALT) (pvlock), target = predecessor in
  *    pv_wait_node, the CPU that passed us the MCS lock at the head.
+ *  - name_holder (pvlock): the target is the lock holder when pvlock knows
+ *    it (it took the lock through the slow path: its claim, slowpath.c
+ *    pvlock_find_holder()) and it is preempted, else the predecessor when
+ *    preempted, else the holder or the predecessor; the queue head does not
+ *    spin while that holder is preempted (MODEL: checked when its spin
+ *    round starts, not every 256 iterations of it).
  */
 #include <string.h>
 
@@ -241,6 +247,7 @@ static void acquire(struct sim *s, struct sim_vcpu *v, bool slow, bool queued)
 		return;
 	}
 	L->holder = v->id;
+	L->claimed = slow;
 	L->acquired_at = s->now;
 	try_del(s, L, v);
 	v->gp = G_CS;
@@ -344,6 +351,24 @@ static bool prev_not_running(struct sim *s, struct sim_vcpu *v)
 	return false;
 }
 
+/* pvlock's target for a waiter about to block (slowpath.c pvlock_name_target) */
+static int pv_name(struct sim *s, struct sim_vcpu *v)
+{
+	struct sim_lock *L = LOCKOF(s, v);
+	struct sim_vcpu *h = L->holder != NONE && L->claimed ? V(s, L->holder) : NULL;
+	struct sim_vcpu *p = v->ss == S_NODE && v->qprev != NONE ? V(s, v->qprev) : NULL;
+
+	if (h && vcpu_is_preempted(h)) {
+		v->wait_saw_preempt = true;
+		return h->idx;
+	}
+	if (p && vcpu_is_preempted(p)) {
+		v->wait_saw_preempt = true;
+		return p->idx;
+	}
+	return h ? h->idx : p ? p->idx : NONE;
+}
+
 static void node_round_start(struct sim *s, struct sim_vcpu *v)
 {
 	v->ss = S_NODE;
@@ -384,6 +409,11 @@ static void head_round_start(struct sim *s, struct sim_vcpu *v)
 	if (L->holder == NONE) {
 		acquire(s, v, true, true);
 		return;
+	}
+	/* pvlock: no spinning behind a holder it knows to be preempted */
+	if (POL(s)->name_holder && L->claimed && vcpu_is_preempted(V(s, L->holder))) {
+		v->wait_saw_preempt = true;
+		spin_round(v, 1);	/* ends at the next event: 0 would mean "no bound" */
 	}
 	if (!L->pending) {
 		L->pending = true;
@@ -447,7 +477,8 @@ static void spin_round_end(struct sim *s, struct sim_vcpu *v)
 			wait_return(s, v);	/* no pv_wait(): loop sees locked */
 			return;
 		}
-		do_wait(s, v, v->qprev == NONE ? NONE : V(s, v->qprev)->idx);
+		do_wait(s, v, POL(s)->name_holder ? pv_name(s, v) :
+			v->qprev == NONE ? NONE : V(s, v->qprev)->idx);
 		return;
 	case S_HEAD:
 		v->wait_gave_up = true;
@@ -468,7 +499,8 @@ static void spin_round_end(struct sim *s, struct sim_vcpu *v)
 		guest_notify_prev_changed(s, v);
 		wake_trylockers(s, L);	/* pending cleared: stealing allowed */
 		if (L->slow && L->hashed == v->id) {
-			do_wait(s, v, v->mcs_from == NONE ? NONE : V(s, v->mcs_from)->idx);
+			do_wait(s, v, POL(s)->name_holder ? pv_name(s, v) :
+				v->mcs_from == NONE ? NONE : V(s, v->mcs_from)->idx);
 			return;
 		}
 		head_round_start(s, v);	/* pv_wait() returns at once */

@@ -93,12 +93,14 @@ static int run_one(const struct sim_scenario *sc, int pol, u64 seed_off, struct 
 
 		for (int i = 0; i < s->nv; i++)
 			thr += s->v[i].thr.threshold;
-		fprintf(stderr, "  threshold.h decisions: keep %llu lhp %llu late %llu long %llu hint %llu\n",
+		fprintf(stderr, "  threshold.h decisions: keep %llu lhp %llu late %llu long %llu hint %llu "
+			"quiet %llu\n",
 			(unsigned long long)s->thr_why[PVLOCK_TR_KEEP],
 			(unsigned long long)s->thr_why[PVLOCK_TR_LHP],
 			(unsigned long long)s->thr_why[PVLOCK_TR_LATE],
 			(unsigned long long)s->thr_why[PVLOCK_TR_LONG],
-			(unsigned long long)s->thr_why[PVLOCK_TR_HINT]);
+			(unsigned long long)s->thr_why[PVLOCK_TR_HINT],
+			(unsigned long long)s->thr_why[PVLOCK_TR_QUIET]);
 		fprintf(stderr, "  mean guest threshold %.0f, hint vm0 %u; pCPU time: work %.2f%% spin %.2f%% "
 			"ovh %.2f%% poll %.2f%% idle %.2f%%\n", thr / s->nv, s->vm[0].hint,
 			100.0 * s->st.work_ns / (p.nr_pcpus * (double)(p.duration_ns - p.warmup_ns)),

@@ -12,6 +12,9 @@
  *            about 40% of the time when nothing is preempted.
  *   torture: one lock, holds of 0.2 + 0.8 us, think 2 us kernel + 0.5 us
  *            non-preemptible: locktorture's spinlock writers, lock-bound.
+ *   lockbench: tests/qemu/kmod/pvlock_lockbench as the nested benchmark runs
+ *            it: one lock, holds of 2 us, think 4 us of preemptible kernel
+ *            code (MODEL: one thread per vCPU where the module runs two).
  */
 #include <string.h>
 
@@ -31,6 +34,7 @@ const struct sim_scenario sim_scenarios[] = {
 	{ "oc-4x",       "overcommit",  120,  2,  240, "gmake",   true },
 	{ "nested-1vm",  "nested",      2,    1,  2,   "torture", false },
 	{ "nested-2vm",  "nested",      2,    2,  2,   "torture", false },
+	{ "nested-4x",   "nested",      1,    2,  2,   "lockbench", false },
 };
 const unsigned int sim_nr_scenarios = sizeof(sim_scenarios) / sizeof(sim_scenarios[0]);
 
@@ -48,5 +52,13 @@ void sim_scenario_params(const struct sim_scenario *sc, struct sim_params *p)
 		p->user_ns = 0;
 		p->kern_ns = 2000;
 		p->ecs_ns = 500;
+	} else if (!strcmp(sc->workload, "lockbench")) {
+		p->nr_locks = 1;
+		p->hot_pct = 100;
+		p->hold_min_ns = 2000;
+		p->hold_ns = 1;
+		p->user_ns = 0;
+		p->kern_ns = 4000;
+		p->ecs_ns = 1;
 	}
 }

@@ -37,7 +37,7 @@ void sim_params_default(struct sim_params *p)
 		.budget = 1000, .cross_budget = 200, .budget_period_ms = 100,
 		.cross_vm = true, .cooldown_ns = 100 * NSEC_PER_USEC,
 		.tune_period_ns = 20 * NSEC_PER_MSEC,
-		.pv_adaptive = 1, .pv_early_preempted = 1, .pv_bound_trylock = 1,
+		.pv_adaptive = 1, .pv_early_preempted = 1, .pv_bound_trylock = 1, .pv_holder = 1,
 		.pv_halt_after = 0, .pv_ple = 1, .pv_tune = 1, .pv_kick_yield = 1,
 	};
 }
@@ -51,7 +51,7 @@ static const struct { const char *name; size_t off; int size; } settable[] = {
 	P32(ple_window), P32(ple_window_max), P64(halt_poll_max_ns), P32(llc_size),
 	P64(migration_cost_ns), P32(budget),
 	P32(cross_budget), P32(budget_period_ms), P64(cooldown_ns), P64(tune_period_ns),
-	P32(pv_adaptive), P32(pv_fixed), P32(pv_oc_hint), P32(pv_denied_spin), P32(pv_early_preempted), P32(pv_bound_trylock), P32(pv_halt_after),
+	P32(pv_adaptive), P32(pv_fixed), P32(pv_oc_hint), P32(pv_denied_spin), P32(pv_early_preempted), P32(pv_bound_trylock), P32(pv_holder), P32(pv_halt_after),
 	P32(pv_ple), P32(pv_tune), P32(pv_kick_yield), P32(pv_kick_early),
 	P32(head_not_waiting),
 };
@@ -312,6 +312,7 @@ struct sim *sim_new(const struct sim_params *p, enum sim_pol pol)
 		s->polv.adaptive = p->pv_adaptive;
 		s->polv.early_preempted = p->pv_early_preempted;
 		s->polv.bound_trylock = p->pv_bound_trylock;
+		s->polv.name_holder = p->pv_holder;
 		s->polv.on_spin = p->pv_ple ? SPIN_PVLOCK : SPIN_STOCK;
 		s->polv.tune = p->pv_tune;
 	}

@@ -76,6 +76,7 @@ struct sim_policy {
 	bool adaptive;		/* guest threshold from threshold.h (+ pvlockd hint) */
 	bool early_preempted;	/* pv_wait_early() also on vcpu_is_preempted(prev) */
 	bool bound_trylock;	/* the unfair trylock loop obeys the threshold too */
+	bool name_holder;	/* name the lock holder (slow-path claim), head waits early */
 	enum pol_wait wait;
 	enum pol_kick kick;
 	enum pol_spin on_spin;
@@ -141,6 +142,7 @@ struct sim_params {
 	u32 pv_denied_spin;	/* what-if: a budget refusal returns instead of halting */
 	u32 pv_early_preempted;	/* wait early behind a preempted predecessor */
 	u32 pv_bound_trylock;	/* the unfair trylock loop obeys the threshold */
+	u32 pv_holder;		/* name the holder; head waits early behind a preempted one */
 	u32 pv_halt_after;	/* fruitless yields before PVLOCK_YIELD_F_HALT */
 	u32 pv_ple;		/* PLE exits use pvlock_boost_pick (else stock) */
 	u32 pv_tune;		/* pvlockd running */
@@ -260,6 +262,7 @@ struct sim_vcpu {
 
 struct sim_lock {
 	int holder;		/* vCPU id or NONE */
+	bool claimed;		/* the holder took it through the slow path (pvlock knows it) */
 	bool slow;		/* locked byte == _Q_SLOW_VAL */
 	int hashed;		/* vCPU whose node is in pv_lock_hash for it */
 	bool pending;

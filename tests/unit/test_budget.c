@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -126,6 +127,86 @@ static void extreme_values_do_not_overflow(void **state)
 	assert_int_equal(pvlock_budget_left(&b, &bad, UINT64_MAX), PVLOCK_BUDGET_MAX);
 }
 
+/*
+ * A cross-VM boost takes from three buckets or from none: a giver with empty
+ * buckets cannot drain the receiver's, and a full receiver costs the giver
+ * nothing.
+ */
+static void take_all_is_all_or_nothing(void **state)
+{
+	struct pvlock_budget_cfg gc = { .per_period = 2, .period_ms = 100 };
+	struct pvlock_budget_cfg rc = { .per_period = 5, .period_ms = 100 };
+	struct pvlock_budget give, give_x, recv_x;
+	struct pvlock_budget *const b[] = { &give, &give_x, &recv_x };
+	const struct pvlock_budget_cfg *const cfg[] = { &gc, &gc, &rc };
+	int i;
+
+	(void)state;
+	pvlock_budget_init(&give, &gc, 0);
+	pvlock_budget_init(&give_x, &gc, 0);
+	pvlock_budget_init(&recv_x, &rc, 0);
+	assert_true(pvlock_budget_take_all(b, cfg, 3, 0));
+	assert_true(pvlock_budget_take_all(b, cfg, 3, 0));
+	/* the giver is empty: the receiver keeps its 3 left, however often asked */
+	for (i = 0; i < 100; i++)
+		assert_false(pvlock_budget_take_all(b, cfg, 3, 0));
+	assert_int_equal(pvlock_budget_left(&recv_x, &rc, 0), 3);
+	/* the receiver empty: the giver's refilled tokens stay the giver's */
+	pvlock_budget_init(&give, &gc, 0);
+	pvlock_budget_init(&give_x, &gc, 0);
+	pvlock_budget_init(&recv_x, &rc, 0);
+	for (i = 0; i < 5; i++)
+		assert_true(pvlock_budget_take(&recv_x, &rc, 0));
+	assert_false(pvlock_budget_take_all(b, cfg, 3, 0));
+	assert_int_equal(pvlock_budget_left(&give, &gc, 0), 2);
+	assert_int_equal(pvlock_budget_left(&give_x, &gc, 0), 2);
+	assert_true(pvlock_budget_peek(&give, &gc, 0));
+	assert_int_equal(pvlock_budget_left(&give, &gc, 0), 2);	/* a peek takes nothing */
+}
+
+/*
+ * The priority boost's time budget: a VM holds a raised priority at most
+ * PVLOCK_PRIO_SHARE_PCT of the time elapsed, plus one full bucket (that share
+ * of one period), however often it asks; a boost undone late is paid back
+ * by the next ones.
+ */
+static void prio_share_is_bounded(void **state)
+{
+	const u32 period_ms = 100;
+	const u64 period = period_ms * MS, cap = period * PVLOCK_PRIO_SHARE_PCT / 100;
+	struct pvlock_prio_budget b = { 0 };
+	u64 now = 0, held = 0, g;
+	int i;
+
+	(void)state;
+	/* asks every millisecond for a whole period, for 100 periods */
+	for (i = 0; i < 100 * 100; i++, now += MS) {
+		g = pvlock_prio_grant(&b, period_ms, now, period, MS);
+		if (!g)
+			continue;
+		assert_true(g <= cap);
+		pvlock_prio_settle(&b, g, g);	/* undone exactly on time */
+		held += g;
+		now += g;
+	}
+	/* a full bucket at first, then the refill: the share of the time elapsed */
+	assert_true(held <= cap + now * PVLOCK_PRIO_SHARE_PCT / 100);
+	assert_true(held >= now * PVLOCK_PRIO_SHARE_PCT / 100 * 9 / 10);	/* and it gets it */
+
+	/* undone late: the overrun is paid back before the next grant */
+	memset(&b, 0, sizeof(b));
+	g = pvlock_prio_grant(&b, period_ms, 0, period, MS);
+	assert_int_equal(g, cap);
+	pvlock_prio_settle(&b, g, g + 20 * MS);
+	assert_int_equal(pvlock_prio_grant(&b, period_ms, g + 20 * MS, period, MS), 0);
+	/* ended early: the rest comes back at once */
+	memset(&b, 0, sizeof(b));
+	g = pvlock_prio_grant(&b, period_ms, 0, period, MS);
+	pvlock_prio_settle(&b, g, 2 * MS);
+	assert_int_equal(pvlock_prio_grant(&b, period_ms, 2 * MS, period, MS),
+			 cap - 2 * MS + 2 * MS * PVLOCK_PRIO_SHARE_PCT / 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -137,6 +218,8 @@ int main(void)
 		cmocka_unit_test(time_going_backwards_adds_nothing),
 		cmocka_unit_test(reconfig_keeps_what_is_left_capped),
 		cmocka_unit_test(extreme_values_do_not_overflow),
+		cmocka_unit_test(take_all_is_all_or_nothing),
+		cmocka_unit_test(prio_share_is_bounded),
 	};
 
 	return cmocka_run_group_tests_name("budget", tests, NULL, NULL);

@@ -17,6 +17,8 @@ static void layout_matches_the_abi(void **state)
 	assert_int_equal(offsetof(struct pvlock_record, host_seq), 64);
 	assert_int_equal(offsetof(struct pvlock_record, spin_threshold), 72);
 	assert_int_equal(offsetof(struct pvlock_record, host_gen), 104);
+	assert_int_equal(offsetof(struct pvlock_record, curr_gpa), 112);
+	assert_int_equal(offsetof(struct pvlock_record, idle_task), 120);
 }
 
 static void header_checks(void **state)
@@ -40,6 +42,52 @@ static void header_checks(void **state)
 	pvlock_record_init(&r, 3, 0, PVLOCK_ECS_NONE);
 	r.size = 64;
 	assert_int_equal(pvlock_record_check_header(&r, 3), -PVLOCK_EINVAL);
+	/* versions 1 and 2 only */
+	pvlock_record_init(&r, 3, 0x1000, PVLOCK_ECS_X86_PREEMPT_COUNT);
+	r.version = 1;
+	assert_int_equal(pvlock_record_check_header(&r, 3), 0);
+	r.version = 0;
+	assert_int_equal(pvlock_record_check_header(&r, 3), -PVLOCK_EINVAL);
+	r.version = PVLOCK_RECORD_VERSION + 1;
+	assert_int_equal(pvlock_record_check_header(&r, 3), -PVLOCK_EINVAL);
+}
+
+static void version2_running_task_pointer(void **state)
+{
+	struct pvlock_record r;
+
+	(void)state;
+	pvlock_record_init(&r, 3, 0x5010, PVLOCK_ECS_X86_PREEMPT_COUNT);
+	assert_int_equal(r.version, 2);
+	r.curr_gpa = 0x5000;
+	r.idle_task = 0xffffffff82a00000ull;
+	assert_int_equal(pvlock_record_check_header(&r, 3), 0);
+	assert_int_equal(pvlock_record_curr_gpa(&r), 0x5000);
+	/* misaligned, another page than the eCS word, or without an eCS word */
+	r.curr_gpa = 0x5004;
+	assert_int_equal(pvlock_record_check_header(&r, 3), -PVLOCK_EINVAL);
+	r.curr_gpa = 0x6000;
+	assert_int_equal(pvlock_record_check_header(&r, 3), -PVLOCK_EINVAL);
+	pvlock_record_init(&r, 3, 0, PVLOCK_ECS_NONE);
+	r.curr_gpa = 0x5000;
+	assert_int_equal(pvlock_record_check_header(&r, 3), -PVLOCK_EINVAL);
+	/* a version 1 header's last bytes are reserved: never read */
+	pvlock_record_init(&r, 3, 0x5010, PVLOCK_ECS_X86_PREEMPT_COUNT);
+	r.version = 1;
+	r.curr_gpa = 0x1234567;
+	assert_int_equal(pvlock_record_check_header(&r, 3), 0);
+	assert_int_equal(pvlock_record_curr_gpa(&r), 0);
+}
+
+static void pure_waiters(void **state)
+{
+	(void)state;
+	assert_true(pvlock_guest_pure_waiter(PVLOCK_GF_WAITING));
+	assert_true(pvlock_guest_pure_waiter(PVLOCK_GF_WAITING | PVLOCK_GF_QUEUE_HEAD |
+					     PVLOCK_GF_HALTED));
+	assert_false(pvlock_guest_pure_waiter(PVLOCK_GF_WAITING | PVLOCK_GF_HOLDER));
+	assert_false(pvlock_guest_pure_waiter(0));
+	assert_false(pvlock_guest_pure_waiter(PVLOCK_GF_HOLDER));
 }
 
 static void host_sanitises_guest_values(void **state)
@@ -140,6 +188,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(layout_matches_the_abi),
 		cmocka_unit_test(header_checks),
+		cmocka_unit_test(version2_running_task_pointer),
+		cmocka_unit_test(pure_waiters),
 		cmocka_unit_test(host_sanitises_guest_values),
 		cmocka_unit_test(stuck_writer_gives_neutral_view),
 		cmocka_unit_test(no_torn_reads_under_a_concurrent_writer),

@@ -48,7 +48,7 @@ static void no_decision_before_window(void **state)
 	pvlock_thresh_init(&t, &cfg, 4096);
 	assert_int_equal(feed(&t, 15, ok, 0), PVLOCK_TR_NONE);
 	assert_int_equal(t.threshold, 4096);
-	assert_int_equal(feed(&t, 1, ok, 0), PVLOCK_TR_KEEP);
+	assert_int_equal(feed(&t, 1, ok, 0), PVLOCK_TR_QUIET);
 }
 
 static void lhp_cuts_to_what_spins_need(void **state)
@@ -112,29 +112,93 @@ static void long_waits_halve_but_not_below_need(void **state)
 {
 	struct pvlock_thresh t;
 	struct pvlock_wait_sample ok = { .spins = 2000 };
+	struct pvlock_wait_sample pre = { .spins = 2000, .preempted = true };
 	struct pvlock_wait_sample slow = { .spins = 8192, .waited = true, .blocked_ns = 10000000 };
 
 	(void)state;
 	pvlock_thresh_init(&t, &cfg, 8192);
-	feed(&t, 12, ok, 0);
+	feed(&t, 11, ok, 0);
+	feed(&t, 1, pre, 0);
 	assert_int_equal(feed(&t, 4, slow, 0), PVLOCK_TR_LONG);
 	assert_int_equal(t.threshold, 4096);
-	feed(&t, 12, ok, 0);
+	feed(&t, 11, ok, 0);
+	feed(&t, 1, pre, 0);
 	feed(&t, 4, slow, 0);
 	/* halving again would go below the 2000-iteration spins that win */
 	assert_true(t.threshold >= 2000);
 	assert_true(t.threshold < 4096);
 }
 
-static void good_spins_keep(void **state)
+static void quiet_windows_rise_back_to_max(void **state)
 {
 	struct pvlock_thresh t;
 	struct pvlock_wait_sample ok = { .spins = 50 };
+	unsigned int windows = 0;
+
+	(void)state;
+	pvlock_thresh_init(&t, &cfg, 512);
+	/* nobody preempted: double each window, up to the kernel's 2^15 */
+	assert_int_equal(feed(&t, 16, ok, 0), PVLOCK_TR_QUIET);
+	assert_int_equal(t.threshold, 1024);
+	while (t.threshold < cfg.max && windows++ < 20)
+		feed(&t, 16, ok, 0);
+	assert_int_equal(t.threshold, PVLOCK_SPIN_STOCK);
+	assert_int_equal(windows, 5);	/* 1024 -> 32768 in five doublings */
+	/* and no further */
+	feed(&t, 16 * 4, ok, 0);
+	assert_int_equal(t.threshold, cfg.max);
+}
+
+static void falls_under_lhp_and_rises_when_it_stops(void **state)
+{
+	struct pvlock_thresh t;
+	struct pvlock_wait_sample ok = { .spins = 300, .wait_ns = 3000 };
+	struct pvlock_wait_sample lhp = { .spins = 2000, .waited = true, .blocked_ns = 5000000,
+					  .wait_ns = 5000000, .preempted = true };
+	uint32_t low;
+	unsigned int i;
+
+	(void)state;
+	pvlock_thresh_init(&t, &cfg, PVLOCK_SPIN_STOCK);
+	/* overcommitted: a third of the waits behind a preempted holder */
+	for (i = 0; i < 10; i++) {
+		feed(&t, 11, ok, 0);
+		feed(&t, 5, lhp, 0);
+	}
+	low = t.threshold;
+	assert_in_range(low, 300, 2100);
+	/* the overcommit ends: every window quiet, back up to the kernel's value */
+	for (i = 0; i < 10; i++)
+		feed(&t, 16, ok, 0);
+	assert_int_equal(t.threshold, PVLOCK_SPIN_STOCK);
+}
+
+static void weighted_samples_count_as_many(void **state)
+{
+	struct pvlock_thresh t;
+	struct pvlock_wait_sample ok16 = { .spins = 10, .weight = 16 };
+
+	(void)state;
+	pvlock_thresh_init(&t, &cfg, 4096);
+	/* one sample standing for 16 calls closes a 16-call window */
+	assert_int_equal(feed(&t, 1, ok16, 0), PVLOCK_TR_QUIET);
+}
+
+static void some_preemption_and_long_waits_halve(void **state)
+{
+	struct pvlock_thresh t;
+	struct pvlock_wait_sample ok = { .spins = 100, .wait_ns = 1000 };
+	struct pvlock_wait_sample pre = { .spins = 100, .preempted = true, .wait_ns = 1000 };
+	struct pvlock_wait_sample slow = { .spins = 8192, .waited = true, .blocked_ns = 100000,
+					   .wait_ns = 100000 };
 
 	(void)state;
 	pvlock_thresh_init(&t, &cfg, 8192);
-	assert_int_equal(feed(&t, 64, ok, 0), PVLOCK_TR_KEEP);
-	assert_int_equal(t.threshold, 8192);
+	/* one preempted wait in 16 (not LHP), two long waits: halve */
+	feed(&t, 13, ok, 0);
+	feed(&t, 1, pre, 0);
+	assert_int_equal(feed(&t, 2, slow, 0), PVLOCK_TR_LONG);
+	assert_int_equal(t.threshold, 4096);
 }
 
 static void host_hint_caps(void **state)
@@ -149,9 +213,9 @@ static void host_hint_caps(void **state)
 	/* a hint below min is held at min */
 	feed(&t, 16, ok, 1);
 	assert_int_equal(t.threshold, cfg.min);
-	/* the hint goes away: growth resumes only through evidence */
-	feed(&t, 16, ok, 0);
-	assert_int_equal(t.threshold, cfg.min);
+	/* the hint goes away: quiet windows raise it again, one doubling each */
+	assert_int_equal(feed(&t, 16, ok, 0), PVLOCK_TR_QUIET);
+	assert_int_equal(t.threshold, 2 * cfg.min);
 }
 
 static void modes(void **state)
@@ -199,7 +263,10 @@ int main(void)
 		cmocka_unit_test(rare_long_lhp_cuts_by_time),
 		cmocka_unit_test(late_wakes_double),
 		cmocka_unit_test(long_waits_halve_but_not_below_need),
-		cmocka_unit_test(good_spins_keep),
+		cmocka_unit_test(quiet_windows_rise_back_to_max),
+		cmocka_unit_test(falls_under_lhp_and_rises_when_it_stops),
+		cmocka_unit_test(weighted_samples_count_as_many),
+		cmocka_unit_test(some_preemption_and_long_waits_halve),
 		cmocka_unit_test(host_hint_caps),
 		cmocka_unit_test(modes),
 		cmocka_unit_test(hostile_samples_stay_in_bounds),

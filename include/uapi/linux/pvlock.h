@@ -70,7 +70,8 @@
 #define PVLOCK_F_YIELD			(1u << 2) /* PVLOCK_HC_YIELD: directed yield, else halt */
 #define PVLOCK_F_HINTS			(1u << 3) /* host writes threshold/budget hints */
 #define PVLOCK_F_CROSS_VM		(1u << 4) /* host may yield to other VMs' vCPUs */
-#define PVLOCK_F_ALL			0x1fu
+#define PVLOCK_F_YIELD_TO		(1u << 5) /* YIELD results name the vCPU yielded to */
+#define PVLOCK_F_ALL			0x3fu
 
 /*
  * PVLOCK_HC_HELLO(a0 = guest ABI version, a1 = guest PVLOCK_F_* bits,
@@ -123,6 +124,16 @@
 #define PVLOCK_YIELD_F_HALT		(1u << 0)
 #define PVLOCK_YIELD_F_ALL		0x1u
 
+/*
+ * With PVLOCK_F_YIELD_TO agreed, a result >= 0 also says whom the host
+ * yielded to: bits 0-7 are the PVLOCK_YIELD_R_* code, bits 8-31 the guest
+ * CPU number + 1 of the vCPU that got the time slice after R_SAME_VM (0:
+ * not known, e.g. a vCPU that never registered). Without it, bits 8-31 are 0.
+ */
+#define PVLOCK_YIELD_RESULT(ret)	((ret) & 0xff)
+#define PVLOCK_YIELD_TO(ret)		((__u32)(((ret) >> 8) & 0xffffff) - 1)	/* CPU_NONE if 0 */
+#define PVLOCK_YIELD_RET(r, cpu1)	((r) | ((__u64)((cpu1) & 0xffffff) << 8))
+
 #define PVLOCK_YIELD_R_NONE		0	/* nothing done */
 #define PVLOCK_YIELD_R_SAME_VM		1	/* yielded to a vCPU of this VM */
 #define PVLOCK_YIELD_R_CROSS_VM		2	/* yielded to a vCPU of another VM */
@@ -153,12 +164,26 @@
  * and preempt-disabled section; bit 31 is the inverted NEED_RESCHED flag
  * and is masked off. The host reads that word when it deschedules the
  * vCPU: a vCPU preempted with a non-zero count was preempted inside a
- * critical section. Note that the idle task also runs with a count of 1: a
- * vCPU descheduled while it polls in idle looks like an eCS; a halted vCPU
- * is blocked, not preempted, and is not counted.
+ * critical section, unless the guest says otherwise:
+ *   - a pure lock waiter (guest_flags WAITING without HOLDER) is not;
+ *   - the idle task runs with a count of 1 too: from record version 2 the
+ *     guest publishes, in the header, the GPA of its per-CPU pointer to the
+ *     running task (curr_gpa, 8 bytes, in the same page as ecs_gpa) and
+ *     that CPU's idle task (idle_task, a guest VA); a vCPU preempted while
+ *     that pointer holds idle_task is idle, not in a critical section.
+ * A halted vCPU is blocked, not preempted, and is not counted.
+ *
+ * How the record grows: the header's version says which fields the guest
+ * filled; a host takes every version from PVLOCK_RECORD_VERSION_MIN to
+ * its own and ignores what it does not know, and a guest whose REGISTER a
+ * host refuses with -PVLOCK_EINVAL registers again with version 1. Version
+ * 2 put header fields where version 1 had reserved bytes; a later version
+ * needing more room makes the record bigger (size) rather than moving
+ * anything, so that every offset here stays.
  */
 #define PVLOCK_RECORD_MAGIC		0x4b4c5650u	/* "PVLK" little-endian */
-#define PVLOCK_RECORD_VERSION		1
+#define PVLOCK_RECORD_VERSION		2	/* a host accepts 1 and 2 */
+#define PVLOCK_RECORD_VERSION_MIN	1
 #define PVLOCK_RECORD_SIZE		128
 #define PVLOCK_RECORD_ALIGN		128
 #define PVLOCK_SEQ_RETRIES		4
@@ -168,11 +193,20 @@
 #define PVLOCK_ECS_X86_PREEMPT_COUNT	1	/* __u32, in eCS iff (v & PVLOCK_ECS_X86_MASK) != 0 */
 #define PVLOCK_ECS_X86_MASK		0x7fffffffu
 
-/* guest_flags */
+/*
+ * guest_flags. Besides being written under guest_seq with the wait_*
+ * fields, the word is also written alone, as one aligned 32-bit store
+ * outside guest_seq (the slow path's updates once it is queued or owns the
+ * lock): a reader takes it as one value. A vCPU in the slow path is a pure
+ * waiter (WAITING without HOLDER), not inside a critical section worth a
+ * boost; WAITING with HOLDER waits for one lock while inside another
+ * critical section (holding another lock, irqs or bottom halves off).
+ */
 #define PVLOCK_GF_WAITING		(1u << 0) /* in the lock slow path, wait_* valid */
 #define PVLOCK_GF_QUEUE_HEAD		(1u << 1) /* at the head of the queue */
 #define PVLOCK_GF_HALTED		(1u << 2) /* in kvm_wait: yield/halt issued */
-#define PVLOCK_GF_ALL			0x7u
+#define PVLOCK_GF_HOLDER		(1u << 3) /* waiting, and inside another critical section */
+#define PVLOCK_GF_ALL			0xfu
 
 /* host_flags */
 #define PVLOCK_HF_ACTIVE		(1u << 0) /* pvlock_host owns this record now */
@@ -213,7 +247,11 @@ struct pvlock_record {
 	__u64	preempted;	/* times the host preempted this vCPU */
 	__u64	ecs_preempted;	/* ... of which inside an eCS */
 	__u64	host_gen;	/* bumped on every host write */
-	__u8	__reserved[16];
+
+	/* Header, version 2 (in version 1: reserved, zero). Written by the guest
+	 * before REGISTER, read once by the host; never written after. */
+	__u64	curr_gpa;	/* GPA of this CPU's running-task pointer, 0: none */
+	__u64	idle_task;	/* guest VA of this CPU's idle task */
 };
 
 #define PVLOCK_RECORD_GUEST_OFFSET	24	/* offsetof(guest_seq) */
@@ -230,8 +268,8 @@ _Static_assert(__builtin_offsetof(struct pvlock_record, host_seq) ==
 	       PVLOCK_RECORD_HOST_OFFSET, "host fields start a cache line");
 _Static_assert(__builtin_offsetof(struct pvlock_record, preempted) == 88,
 	       "preempted is 8-byte aligned");
-_Static_assert(__builtin_offsetof(struct pvlock_record, __reserved) == 112,
-	       "16 reserved bytes at the end");
+_Static_assert(__builtin_offsetof(struct pvlock_record, curr_gpa) == 112,
+	       "version 2's header fields where version 1 had 16 reserved bytes");
 #endif
 
 /* ------------------------------------------------------------------------
@@ -276,6 +314,7 @@ enum pvlock_livepatch {
 #define PVLOCK_HOOK_HYPERCALL		(1u << 0) /* ftrace redirect of kvm_emulate_hypercall */
 #define PVLOCK_HOOK_ON_SPIN		(1u << 1) /* kvm_vcpu_on_spin (PLE exits) */
 #define PVLOCK_HOOK_PREEMPT		(1u << 2) /* preempt notifiers on vCPU threads */
+#define PVLOCK_HOOK_MEMORY		(1u << 3) /* memslot and mapping changes followed at once */
 
 /* Parameters pinned by the operator; pvlockd leaves them alone. */
 #define PVLOCK_PIN_THRESHOLD		(1u << 0)
@@ -391,14 +430,16 @@ enum pvlock_guest_cmd {
  *            that has no value of its own), PVLOCK_A_PARAMS+ { subset }
  *   reply:   as GET_PARAMS. Unknown VM: -ENOENT. One bad value changes nothing.
  *
- * @PVLOCK_HOST_CMD_GET_VMS: dump, one message per VM.
+ * @PVLOCK_HOST_CMD_GET_VMS: dump [admin], one message per VM (names and pids
+ *   of other users' processes: not for everyone, as kvm_stat's debugfs and
+ *   per-VM stats files are not).
  *   reply*:  PVLOCK_A_VM+ { PVLOCK_VM_ID, PVLOCK_VM_PID, PVLOCK_VM_NAME,
  *                           PVLOCK_VM_NR_VCPUS, PVLOCK_VM_NR_REGISTERED,
  *                           PVLOCK_VM_ABI?, PVLOCK_VM_FEATURES? },
  *            PVLOCK_A_PARAMS+ { effective values for this VM },
  *            PVLOCK_A_STATS+ { enum pvlock_host_stat }
  *
- * @PVLOCK_HOST_CMD_GET_STATS: dump.
+ * @PVLOCK_HOST_CMD_GET_STATS: dump [admin].
  *   request: PVLOCK_A_VM_ID? (only this VM), PVLOCK_A_PER_VCPU? (flag)
  *   reply*:  PVLOCK_A_VM_ID, PVLOCK_A_CPU? (per-vCPU rows: the vCPU index),
  *            PVLOCK_A_TIME_NS, PVLOCK_A_STATS+ { enum pvlock_host_stat },
@@ -407,7 +448,8 @@ enum pvlock_guest_cmd {
  * @PVLOCK_HOST_CMD_RESET_STATS: doit [admin].
  *   request: PVLOCK_A_VM_ID? (absent: every VM)
  *
- * @PVLOCK_HOST_CMD_EVENT: multicast on "events" only.
+ * @PVLOCK_HOST_CMD_EVENT: multicast on "events" only; joining the host's
+ *   group needs CAP_NET_ADMIN (GENL_MCAST_CAP_NET_ADMIN).
  *   PVLOCK_A_EVENT, PVLOCK_A_TIME_NS, PVLOCK_A_VM+?, PVLOCK_A_CPU?,
  *   PVLOCK_A_PARAMS+?
  */
@@ -489,6 +531,12 @@ enum pvlock_param {
 #define PVLOCK_PERIOD_MIN_MS		10u
 #define PVLOCK_PERIOD_MAX_MS		60000u
 #define PVLOCK_PRIO_BOOST_MAX		10u
+/*
+ * A VM's vCPUs together hold a raised priority (PVLOCK_P_PRIO_BOOST) for at
+ * most this percentage of each period; a boost is not renewed while it
+ * lasts (include/pvlock/budget.h, pvlock_prio_grant()).
+ */
+#define PVLOCK_PRIO_SHARE_PCT		25
 
 /* VM identity (nested in PVLOCK_A_VM). */
 enum pvlock_vm_attr {
@@ -597,6 +645,16 @@ enum pvlock_host_stat {
 	PVLOCK_HS_BAD_ARGS,		/* reserved args/flags non-zero */
 	PVLOCK_HS_BAD_RATE,		/* refused by the registration rate limit */
 	PVLOCK_HS_BAD_STATE,		/* not registered / no handshake */
+	PVLOCK_HS_ON_SPIN_KVM,		/* PLE exits served by KVM's own kvm_vcpu_on_spin() */
+	PVLOCK_HS_HC_NS,		/* time in the yield hypercall's handler (for
+					 * PVLOCK_HS_YIELDS calls), up to the yield or halt */
+	PVLOCK_HS_ON_SPIN_NS,		/* time in pvlock's on_spin choice (for the
+					 * PLE exits it served), up to the yield or KVM's loop */
+	PVLOCK_HS_PRIO_BOOSTS,		/* priority boosts started (PVLOCK_P_PRIO_BOOST) */
+	PVLOCK_HS_PRIO_NS,		/* time this VM's vCPUs held a raised priority */
+	PVLOCK_HS_PRIO_DENIED,		/* priority boosts refused: PVLOCK_PRIO_SHARE_PCT used */
+	PVLOCK_HS_REMAPS,		/* records mapped again after their memory changed */
+	PVLOCK_HS_UNMAPPED,		/* registrations dropped: the record left guest memory */
 	__PVLOCK_HS_LAST,
 	PVLOCK_HS_MAX = __PVLOCK_HS_LAST - 1
 };

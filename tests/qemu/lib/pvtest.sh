@@ -288,15 +288,21 @@ l2_mon() {
 	timeout 3 sh -c "echo \"$2\" > /tmp/l2-$1.mon.in"
 }
 
+# l2_vcpu_tids NAME: "K:TID" for each vCPU K of L2 NAME and its thread id
+# (QEMU's monitor, "info cpus")
+l2_vcpu_tids() {
+	l2_mon "$1" "info cpus"
+	sleep 1
+	tr -d '\r' < "/tmp/l2-$1.mon.log" | sed -nE 's/.*CPU #([0-9]+):.*thread_id=([0-9]+).*/\1:\2/p' | sort -u
+}
+
 # l2_pin_vcpus NAME SMP: vCPU k of L2 NAME on L1 CPU 1 + k mod (nproc - 1),
 # its QEMU's other threads (main loop, I/O, RCU) on CPU 0, where they do not
 # preempt a vCPU; the vCPU threads' ids come from QEMU's monitor ("info cpus")
 l2_pin_vcpus() {
 	_i=0 _ncpu=$(ncpus)
 	while [ $_i -lt 60 ]; do
-		l2_mon "$1" "info cpus"
-		sleep 1
-		_ids=$(tr -d '\r' < "/tmp/l2-$1.mon.log" | sed -nE 's/.*CPU #([0-9]+):.*thread_id=([0-9]+).*/\1:\2/p' | sort -u)
+		_ids=$(l2_vcpu_tids "$1")
 		if [ "$(echo "$_ids" | grep -c :)" -ge "$2" ]; then
 			_tgid=
 			for _c in $_ids; do

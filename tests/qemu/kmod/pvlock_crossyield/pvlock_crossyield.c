@@ -37,6 +37,9 @@ static long crossyield_run(void *arg)
 	while (c->n < calls && c->r[PVLOCK_YIELD_R_CROSS_VM] < want) {
 		r = kvm_hypercall4(PVLOCK_HC_YIELD, PVLOCK_CPU_NONE, 0, 0, 0);
 		c->n++;
+		/* the vCPU yielded to, if the host says it (PVLOCK_F_YIELD_TO), is not counted */
+		if (r >= 0)
+			r = PVLOCK_YIELD_RESULT(r);
 		if (r >= 0 && r <= PVLOCK_YIELD_R_DENIED) {
 			c->r[r]++;
 		} else {

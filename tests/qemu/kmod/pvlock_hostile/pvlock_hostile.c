@@ -5,11 +5,21 @@
  * answer, and reports "PVLOCK-RESULT PASS|FAIL hostile-<case>" lines in
  * the kernel log. It then keeps one valid registration (vCPU 0) so that
  * the test can kill the VM while it is registered.
+ *
+ * With attack=1 it then turns into the "fake critical section" attacker:
+ * a busy kernel thread on every CPU (never a lock waiter, never a PAUSE)
+ * and, while fake_cs=1 (writable at run time), every CPU registered with an
+ * eCS word that says "inside a critical section" forever. A host that
+ * trusted that word across VMs would hand this VM other VMs' time; the test
+ * compares a plain VM's throughput with fake_cs on and off, the CPU load of
+ * this VM being the same both ways.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
+#include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/module.h>
@@ -19,6 +29,19 @@
 
 static struct pvlock_record *recs;	/* one page: records for CPU 0 and 1 */
 static int fails;
+
+static bool attack;
+module_param(attack, bool, 0444);
+MODULE_PARM_DESC(attack, "after the checks: busy threads and fake critical sections");
+static int fake_cs = 1;
+module_param(fake_cs, int, 0644);
+MODULE_PARM_DESC(fake_cs, "attack: 1 = every CPU registered with its eCS word stuck at 1");
+
+#define FAKE_CPUS	(PAGE_SIZE / PVLOCK_RECORD_SIZE)
+static struct pvlock_record *fake_recs;	/* one page: a record per CPU */
+static u32 *fake_words;			/* one page: the stuck eCS words */
+static struct task_struct *busy[FAKE_CPUS], *ctl;
+static bool fake_on[FAKE_CPUS];
 
 struct hc {
 	unsigned long nr, a0, a1, a2, a3;
@@ -61,6 +84,88 @@ static void rec_init(struct pvlock_record *r, u32 cpu)
 	r->cpu = cpu;
 	r->wait_target = PVLOCK_CPU_NONE;
 	r->last_kicked = PVLOCK_CPU_NONE;
+}
+
+/* Busy in kernel mode, as a thread inside a long critical section would look. */
+static int busy_fn(void *arg)
+{
+	unsigned long x = 0;
+	unsigned int i;
+
+	while (!kthread_should_stop()) {
+		for (i = 0; i < 1000000; i++)
+			x = x * 6364136223846793005ul + 1442695040888963407ul;
+		barrier_data(&x);
+		cond_resched();
+	}
+	return 0;
+}
+
+static void fake_set(unsigned int cpu, bool on)
+{
+	unsigned long gpa = virt_to_phys(&fake_recs[cpu]);
+	long r;
+
+	if (fake_on[cpu] == on)
+		return;
+	if (on) {
+		rec_init(&fake_recs[cpu], cpu);
+		fake_recs[cpu].ecs_kind = PVLOCK_ECS_X86_PREEMPT_COUNT;
+		fake_recs[cpu].ecs_gpa = virt_to_phys(&fake_words[cpu]);
+		r = hc(cpu, PVLOCK_HC_REGISTER, gpa, cpu, 0, 0);
+	} else {
+		r = hc(cpu, PVLOCK_HC_UNREGISTER, 0, 0, 0, 0);
+	}
+	if (r)
+		pr_info("PVLOCK-INFO hostile-fake-cs: cpu %u %s: %ld\n", cpu,
+			on ? "register" : "unregister", r);
+	fake_on[cpu] = on && !r;
+}
+
+/* Follows fake_cs; re-registers after a host reload. */
+static int ctl_fn(void *arg)
+{
+	unsigned int cpu;
+
+	while (!kthread_should_stop()) {
+		for_each_online_cpu(cpu)
+			if (cpu < FAKE_CPUS)
+				fake_set(cpu, READ_ONCE(fake_cs) == 1);
+		msleep(100);
+	}
+	for_each_online_cpu(cpu)
+		if (cpu < FAKE_CPUS)
+			fake_set(cpu, false);
+	return 0;
+}
+
+static int attack_start(void)
+{
+	unsigned int cpu;
+
+	fake_recs = (void *)get_zeroed_page(GFP_KERNEL);
+	fake_words = (void *)get_zeroed_page(GFP_KERNEL);
+	if (!fake_recs || !fake_words)
+		return -ENOMEM;
+	for (cpu = 0; cpu < FAKE_CPUS; cpu++)
+		fake_words[cpu] = 1;	/* "preempt count 1": inside a critical section */
+	/* the checks' registration of vCPU 0 makes way for the fake one */
+	hc(0, PVLOCK_HC_UNREGISTER, 0, 0, 0, 0);
+	for_each_online_cpu(cpu) {
+		if (cpu >= FAKE_CPUS)
+			break;
+		busy[cpu] = kthread_create_on_cpu(busy_fn, NULL, cpu, "hostile_busy/%u");
+		if (!IS_ERR(busy[cpu]))
+			wake_up_process(busy[cpu]);
+		else
+			busy[cpu] = NULL;
+	}
+	ctl = kthread_run(ctl_fn, NULL, "hostile_ctl");
+	if (IS_ERR(ctl))
+		ctl = NULL;
+	pr_info("PVLOCK-INFO hostile-attack: busy threads on %u CPUs, fake_cs=%d\n",
+		num_online_cpus(), fake_cs);
+	return 0;
 }
 
 static int __init pvlock_hostile_init(void)
@@ -138,12 +243,21 @@ static int __init pvlock_hostile_init(void)
 	expect("register-storm-bounded", (u64)(i - busy) <= allowed, 1);
 
 	pr_info("PVLOCK-RESULT %s hostile-all: %d failed\n", fails ? "FAIL" : "PASS", fails);
-	return 0;
+	return attack ? attack_start() : 0;
 }
 
 static void __exit pvlock_hostile_exit(void)
 {
+	unsigned int cpu;
+
+	if (ctl)
+		kthread_stop(ctl);
+	for (cpu = 0; cpu < FAKE_CPUS; cpu++)
+		if (busy[cpu])
+			kthread_stop(busy[cpu]);
 	hc(0, PVLOCK_HC_UNREGISTER, 0, 0, 0, 0);
+	free_page((unsigned long)fake_recs);
+	free_page((unsigned long)fake_words);
 	free_page((unsigned long)recs);
 }
 

@@ -1,0 +1,113 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# L1 payload of the workload benchmark (scripts/bench-workloads.sh). Two L2
+# VMs of 2 vCPUs (tests/qemu/wl-l2.sh) boot once; the L1 then runs, level by
+# level, rounds of every arm in a rotating order, and in each arm every
+# workload in both VMs at once (one VM alone when undercommitted):
+#   levels  under: VM a alone, its vCPU k on L1 CPU 1 + k (1 vCPU per CPU)
+#           2x:    both VMs, vCPU k of each on CPU 1 + k (2 vCPUs per CPU)
+#           4x:    both VMs, all 4 vCPUs on CPU 1
+#           (L1 CPU 0 runs the VMs' other QEMU threads and nothing else:
+#           nested SVM under TCG corrupts L2 vCPU threads' stacks there)
+#   arms    none:   no pvlock module in the L1 or the L2s
+#           stock:  pvlock_guest in stock mode, no pvlock_host
+#           pvlock: pvlock_guest adaptive, pvlock_host and pvlockd
+#           stock2: "stock" again: the instrument's own noise (A/A)
+. /lib/pvtest.sh
+
+levels=$(echo "${PVLOCK_WL_LEVELS:-under 2x 4x}" | tr % " ")
+rounds=${PVLOCK_WL_ROUNDS:-8}
+secs=${PVLOCK_WL_SECS:-8}
+wls=$(echo "${PVLOCK_WL_LIST:-build sysbench hackbench redis}" | tr % " ")
+arms=$(echo "${PVLOCK_WL_ARMS:-none stock pvlock stock2}" | tr % " ")
+host_on=0
+seq=0
+
+host() {	# host on|off: pvlock_host and pvlockd
+	if [ "$1" = on ] && [ $host_on = 0 ]; then
+		insmod /pvlock/pvlock_host.ko || fail host-load
+		pvlockd > /tmp/pvlockd.log 2>&1 &
+		PVLOCKD=$!
+		host_on=1
+	elif [ "$1" = off ] && [ $host_on = 1 ]; then
+		kill "$PVLOCKD" && wait "$PVLOCKD"
+		rmmod pvlock_host || fail host-unload
+		host_on=0
+	fi
+}
+
+# place NAME CPUS: every vCPU thread of L2 NAME on L1 CPUs CPUS ("k" for
+# vCPU k on CPU 1 + k)
+place() {
+	for _c in $(l2_vcpu_tids "$1"); do
+		_k=${_c%%:*}
+		if [ "$2" = k ]; then _to=$((1 + _k % 2)); else _to=$2; fi
+		taskset -p -c "$_to" "${_c##*:}" > /dev/null || fail "place-$1" "vCPU $_k"
+	done
+}
+
+say_all() {	# say_all "LINE" MARK VM...: LINE to each VM, then wait for MARK from each
+	_line=$1 _mark=$2
+	shift 2
+	for _n in "$@"; do l2_say "$_n" "$_line"; done
+	for _n in "$@"; do
+		wait_mark "$_n" "$_mark" 900 || { fail "wl-$_n-$_mark" "no answer"; return 1; }
+	done
+}
+
+up() { read -r _u _i < /proc/uptime; echo "${_u%.*}${_u#*.}"; }
+
+# order R: the arms of round R, in the order given (none stock pvlock
+# stock2) in odd rounds and reversed in even ones, so that a drift within a
+# pair of rounds weighs on every arm alike. The guest module is then loaded
+# or unloaded once per round (a livepatch transition takes tens of seconds
+# in an overcommitted L2: the few there can be are what limits the rounds),
+# and the A/A pair stock/stock2 is as far apart as pvlock and none, the
+# farthest pair compared.
+order() {
+	echo "$arms" | awk -v r="$1" '{ for (i = 1; i <= NF; i++) printf "%s ", (r % 2 ? $i : $(NF + 1 - i)) }'
+}
+
+level() {	# level NAME
+	case $1 in
+	under) vms=a; place a k; place b 2 ;;
+	2x) vms="a b"; place a k; place b k ;;
+	4x) vms="a b"; place a 1; place b 1 ;;
+	*) fail "wl-level-$1" "unknown level"; return 1 ;;
+	esac
+	info "level $1: VMs $vms"
+	# round 0 warms up (code translated afresh after the move, caches): not counted
+	r=$((1 - ${PVLOCK_WL_WARMUP:-1}))
+	while [ $r -le "$rounds" ]; do
+		for arm in $(order $r); do
+			seq=$((seq + 1))
+			t0=$(up)
+			case $arm in pvlock) host on ;; *) host off ;; esac
+			case $arm in stock2) garm=stock ;; *) garm=$arm ;; esac
+			# the idle VM follows too: "none" means no module anywhere
+			say_all "arm $garm $seq" "arm-$seq" a b || return 1
+			info "level $1 round $r: $arm set up in $(($(up) - t0)) cs"
+			for wl in $wls; do
+				seq=$((seq + 1))
+				echo "PVLOCK-WLRUN level=$1 round=$r arm=$arm wl=$wl seq=$seq t=$(up)"
+				say_all "run $wl $secs $seq" "done-$seq" $vms || return 1
+			done
+		done
+		r=$((r + 1))
+	done
+}
+
+check load-kvm load_kmods
+L2_CTL=1
+PVLOCK_L2_PIN=vcpu
+to=$((rounds * 5 * 12 * (secs + 20) + 900))
+run_l2 a 2 512 "$to" /boot/l2.cpio.gz
+run_l2 b 2 512 "$to" /boot/l2.cpio.gz
+for n in a b; do
+	wait_mark "$n" ready 600 || fail "wl-$n-ready" "the L2 did not get ready"
+done
+for lv in $levels; do level "$lv" || break; done
+host off
+for n in a b; do l2_say "$n" quit; done
+wait_l2 a
+wait_l2 b
