@@ -100,8 +100,7 @@ static void host_metrics(void **state)
 		.version = "0.1.0", .host_up = true, .vms = &vms, .has_overcommit = true,
 		.overcommit_pct = 150, .overcommit_source = "module", .writes_ok = 3,
 	};
-	char want[64], *t;
-	unsigned int k;
+	char *t;
 
 	(void)state;
 	in.decisions[PVLOCK_TUNE_LHP] = 2;
@@ -136,20 +135,6 @@ static void host_metrics(void **state)
 	/* pvlock_host's VM id in an info metric, not on every sample */
 	assert_non_null(strstr(t, "pvlock_vm_info{vm=\"web1\",pid=\"100\",vm_id=\"1\",abi=\"\"} 1\n"));
 	assert_null(strstr(t, "vm_id=\"1\"} "));
-	/* every host counter is exported: web1's counter k is k * 10 (times in seconds) */
-	for (k = 1; k < __PVLOCK_HS_LAST; k++) {
-		const char *n = pvlock_host_stat_names[k];
-		size_t len = strlen(n);
-
-		if (k == PVLOCK_HS_PREEMPTED_NS)
-			continue;
-		if (len > 3 && !strcmp(n + len - 3, "_ns"))
-			snprintf(want, sizeof(want), "pid=\"100\"} %.9f\n", k * 10 / 1e9);
-		else
-			snprintf(want, sizeof(want), "pid=\"100\"} %u\n", k * 10);
-		if (!strstr(t, want))
-			fail_msg("host counter %s (%s) not exported", n, want);
-	}
 	assert_non_null(strstr(t, "pvlock_vm_on_spin_kvm_total{vm=\"web1\",pid=\"100\"} "));
 	assert_non_null(strstr(t, "pvlock_vm_prio_seconds_total{vm=\"web1\",pid=\"100\"} 0.000000"));
 	assert_non_null(strstr(t, "pvlock_host_up 1\n"));
@@ -178,7 +163,10 @@ static void every_counter_exported(void **state)
 		vmv[0].stats[k] = 7000000 + k;
 	t = render(&in);
 	for (k = 1; k < __PVLOCK_HS_LAST; k++) {
-		if (k == PVLOCK_HS_PREEMPTED_NS)
+		const char *n = pvlock_host_stat_names[k];
+
+		/* times in ns ("..._ns") are exported in seconds */
+		if (strlen(n) > 3 && !strcmp(n + strlen(n) - 3, "_ns"))
 			snprintf(want, sizeof(want), "} 0.%09u\n", 7000000 + k);
 		else
 			snprintf(want, sizeof(want), "} %u\n", 7000000 + k);
