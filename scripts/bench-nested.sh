@@ -31,6 +31,7 @@ if [ -n "${PVLOCK_BENCH_LOG:-}" ]; then
 else
 make -s -C "$PVLOCK_ROOT/daemon" >/dev/null || die "building pvlockctl/pvlockd failed"
 prepare_tools
+ple_qemu
 prepare_kernel "$kid"
 KO_BENCH=$("$PVLOCK_ROOT/scripts/build-testmod.sh" "$kid" pvlock_lockbench) || die "pvlock_lockbench"
 l2=$INITRD_DIR/bench-nested-l2-$kid.cpio.gz

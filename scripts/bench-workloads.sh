@@ -21,6 +21,7 @@ levels=${PVLOCK_WL_LEVELS:-under 2x 4x}
 wls=${PVLOCK_WL_LIST:-build sysbench hackbench redis}
 mkdir -p "$out"
 prepare_tools
+ple_qemu
 prepare_kernel "$kid"
 WL_ROOT=$("$PVLOCK_ROOT/scripts/workloads.sh") || die "staging the workloads failed"
 [ -x "$PVLOCK_ROOT/build/daemon/pvlockd" ] || die "pvlockd was not built (see make daemon)"

@@ -19,6 +19,16 @@ full) TEST_KERNELS=${TEST_KERNELS:-"6.12-trixie 6.1-bookworm 7-sid 6.12-bookworm
 *) die "PVLOCK_TEST_SET=$PVLOCK_TEST_SET: ci or full" ;;
 esac
 PRIMARY_KERNEL=6.12-trixie
+
+# ple_qemu: the nested runs' L1 under a QEMU with AMD's pause filter
+# (scripts/build-qemu.sh), so that L1's kvm_amd takes PLE exits and KVM's
+# own kvm_vcpu_on_spin runs as on hardware: the stock baseline of the
+# benchmarks and the hooks of the tests. PVLOCK_QEMU_PLE=0 keeps Debian's.
+ple_qemu() {
+	[ "${PVLOCK_QEMU_PLE:-1}" = 1 ] || return 0
+	PVLOCK_QEMU_BIN=$("$PVLOCK_ROOT/scripts/build-qemu.sh") || die "building QEMU with the pause filter"
+	export PVLOCK_QEMU_BIN
+}
 INITRD_DIR=$PVLOCK_ROOT/build/initramfs
 
 # The whole run uses the kernels resolved by its first fetch: an apt refresh

@@ -31,12 +31,7 @@ runs_reset
 prepare_tools
 make -s -C "$PVLOCK_ROOT/tests/qemu/mvm" >/dev/null || die "building pvlock-mvm failed"
 PVLOCK_MVM=$PVLOCK_ROOT/build/tools/pvlock-mvm
-# AMD's pause filter under TCG (scripts/build-qemu.sh): L1's kvm_amd takes
-# PLE exits, so kvm_vcpu_on_spin runs; PVLOCK_QEMU_PLE=0 runs Debian's QEMU
-if [ "${PVLOCK_QEMU_PLE:-1}" = 1 ]; then
-	PVLOCK_QEMU_BIN=$("$PVLOCK_ROOT/scripts/build-qemu.sh") || die "building QEMU with the pause filter"
-	export PVLOCK_QEMU_BIN
-fi
+ple_qemu
 rc=0
 for kid in $TEST_KERNELS; do
 	plan "$kid"
