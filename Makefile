@@ -38,13 +38,16 @@ help:
 	@echo '               too (PVLOCK_TEST_SET=full; about 90 min)'
 	@echo '  bench-sim    simulator sweep: bench/results/sim.md, sim-*.csv, sim-*.png'
 	@echo '  bench-nested nested KVM benchmark, stock vs pvlock: bench/results/nested.md, nested.csv'
-	@echo '  bench        both benchmarks'
+	@echo '  bench-workloads  real programs from Debian packages (a parallel build, sysbench,'
+	@echo '               redis) in nested L2 VMs, arms none/stock/pvlock and an A/A arm:'
+	@echo '               bench/results/workloads.md, workloads.csv, workloads-*.png'
+	@echo '  bench        the three benchmarks'
 	@echo '  demo         the main job: boot the nested setup and show pvlock at work'
 	@echo '  install      modules (for KDIR), pvlockctl, pvlockd, man pages, systemd'
 	@echo '               unit, bash completion, example config; honours DESTDIR, PREFIX'
 	@echo '  install-daemon  the same without the modules'
 	@echo '  dkms-src     the module sources for DKMS in $$DESTDIR/usr/src/pvlock-$(VERSION)'
-	@echo '  test-dkms    dkms install for two cached kernels, and a clean skip of 5.10 and'
+	@echo '  test-dkms    dkms install for the trixie and sid kernels, a clean skip of 5.10 and'
 	@echo '               arm64, in a private DKMS tree (build/dkms; the machine untouched)'
 	@echo '  clean        remove build outputs (the kernel cache stays)'
 	@echo 'Variables: KDIR=, PVLOCK_CACHE= (default ~/.cache/pvlock),'
@@ -99,7 +102,10 @@ bench-sim: deps
 bench-nested: deps
 	@scripts/bench-nested.sh
 
-bench: bench-sim bench-nested
+bench-workloads: deps
+	@scripts/bench-workloads.sh
+
+bench: bench-sim bench-nested bench-workloads
 
 demo: deps
 	@scripts/demo.sh
@@ -137,4 +143,4 @@ clean:
 	rm -rf build
 
 .PHONY: help modules daemon deps check matrix test-guest test-nested test-dkms test test-full \
-	bench-sim bench-nested bench demo clean install install-modules install-daemon dkms-src
+	bench-sim bench-nested bench-workloads bench demo clean install install-modules install-daemon dkms-src

@@ -5,7 +5,7 @@
 # or /lib/modules of this machine is touched: --dkmstree, --installtree,
 # --no-depmod), then "dkms install" runs for kernels of the cache
 # (~/.cache/pvlock/kernels/<id>, scripts/kernels.sh):
-#   DKMS_KERNELS (default 6.1-bookworm 6.12-bookworm): must build and install
+#   DKMS_KERNELS (default 6.12-trixie 7-sid): must build and install
 #     both modules;
 #   DKMS_REFUSED (default 5.10-bullseye): below include/pvlock/kcompat.h's
 #     floor: DKMS must skip it cleanly (BUILD_EXCLUSIVE, exit 77, no build);
@@ -14,7 +14,7 @@
 . "$(dirname "$0")/../../scripts/lib.sh"
 
 RESULTS=${RESULTS:-$PVLOCK_ROOT/build/results/test-dkms.txt}
-KERNELS=${DKMS_KERNELS:-6.1-bookworm 6.12-bookworm}
+KERNELS=${DKMS_KERNELS:-6.12-trixie 7-sid}
 REFUSED=${DKMS_REFUSED:-5.10-bullseye}
 mkdir -p "$(dirname "$RESULTS")"
 : > "$RESULTS"
