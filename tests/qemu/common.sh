@@ -2,7 +2,8 @@
 # Host-side helpers for the QEMU test drivers. Source after scripts/lib.sh.
 #
 # Which kernels boot, and which runs each gets (PVLOCK_TEST_SET):
-#   ci (make test)         6.12-trixie, Debian's stable kernel, gets every run;
+#   ci (make test)         6.12-trixie, Debian's stable kernel, gets every run
+#                          (nested: basic host mixed effects target attack mvm);
 #                          6.1-bookworm and 7-sid a reduced set: the lock test
 #                          on 4 vCPUs (locktorture in every mode, 30 s per
 #                          lock type), load/unload under locktorture (10
@@ -47,7 +48,7 @@ plan() {
 		P_GUEST="lock reload" P_LOCK_SMPS=4 P_LT_SECS=30 P_RELOADS=10 P_NESTED=host
 	else
 		P_GUEST="basic lock reload kvm daemon daemon-bpf daemon-l1"
-		P_LOCK_SMPS="2 4" P_LT_SECS=60 P_RELOADS=20 P_NESTED="basic host mixed effects"
+		P_LOCK_SMPS="2 4" P_LT_SECS=60 P_RELOADS=20 P_NESTED="basic host mixed effects target attack mvm"
 		# the daemon's L1 tests need the host module's VM tracking and the
 		# BPF observer, which target 6.12; pvlockd itself is userspace, and
 		# the host module's other kernels have their own nested tests
