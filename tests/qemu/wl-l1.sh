@@ -14,6 +14,8 @@
 #           pvlock: pvlock_guest adaptive, pvlock_host and pvlockd
 #           stock2: "stock" again: the instrument's own noise (A/A)
 . /lib/pvtest.sh
+# load-kvm and each L2 ran (the measurements are the report's, not results)
+expect 3
 
 levels=$(echo "${PVLOCK_WL_LEVELS:-under 2x 4x}" | tr % " ")
 rounds=${PVLOCK_WL_ROUNDS:-8}

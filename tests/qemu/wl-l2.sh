@@ -14,6 +14,8 @@
 # Each workload is a loop of units of work for a fixed window; throughput is
 # units done over the time to the last unit's end (no partial unit counted).
 . /lib/pvtest.sh
+# wl-ran (each run's figures are PVLOCK-WL lines for the report)
+expect 1
 . /lib/wl.sh
 
 q=pvlock-query
