@@ -6,6 +6,7 @@
 # host's choice matters. tests/qemu/target-l2.sh judges whom the directed
 # yields reached.
 . /lib/pvtest.sh
+expect 4
 
 secs=${PVLOCK_LT_SECS:-20}
 check load-kvm load_kmods

@@ -8,6 +8,7 @@
 # (the first preempted vCPU, round robin) would have reached at the same
 # moments.
 . /lib/pvtest.sh
+expect 7
 
 secs=${PVLOCK_TARGET_SECS:-20}
 check insmod insmod /pvlock/pvlock_guest.ko mode=adaptive

@@ -1469,8 +1469,19 @@ int main(int argc, char **argv)
 		f.vm_ids[f.nr_vms++] = before.vms.vm[i].id;
 	}
 	err = fz_sub_open(&f, &sub, bufsz);
-	if (!err)
+	if (err == -EPERM && f.host && !f.priv) {
+		/*
+		 * pvlock_host's events group needs CAP_NET_ADMIN: refused, as it
+		 * must be; the sockets stay open unsubscribed and read nothing
+		 */
+		fprintf(stderr, "pvlock-fuzz: %s's events refused without CAP_NET_ADMIN (expected)\n",
+			f.c.family);
+		err = 0;
+	}
+	if (!err && sub.n.fd >= 0)
 		err = fz_sub_open(&f, &tiny, 1);
+	if (err == -EPERM && f.host && !f.priv)
+		err = 0;
 	if (err) {
 		fprintf(stderr, "pvlock-fuzz: subscribing to %s's events: %s\n", f.c.family,
 			strerror(-err));
