@@ -115,6 +115,9 @@ static int yield_fn(void *arg)
 		flags = halt_odd && (a->n & 1) ? PVLOCK_YIELD_F_HALT : 0;
 		r = kvm_hypercall4(PVLOCK_HC_YIELD, target, flags, 0, 0);
 		a->n++;
+		/* the VM's pvlock_guest agreed PVLOCK_F_YIELD_TO: whom it ran is in the high bits */
+		if (r >= 0)
+			r = PVLOCK_YIELD_RESULT(r);
 		if (r >= 0 && r <= PVLOCK_YIELD_R_DENIED) {
 			a->r[r]++;
 		} else {
