@@ -140,7 +140,7 @@ run_qemu() {
 	out=$(mktemp)
 	"$PVLOCK_ROOT/scripts/qemu-run.sh" -n "$name" -k "$kid" "$@" 2>&1 | tee "$out" >&2
 	rc=${PIPESTATUS[0]}
-	line=$(sed -nE "s/^\[qemu-run.sh\] $name: ([0-9]+) passed, ([0-9]+) failed in ([0-9.]+)s$/\1 \2 \3/p" "$out" | tail -1)
+	line=$(sed -nE "s/^\[qemu-run.sh\] $name: ([0-9]+) passed, ([0-9]+) failed(, [0-9]+ retried)? in ([0-9.]+)s$/\1 \2 \4/p" "$out" | tail -1)
 	rm -f "$out"
 	read -r p f s <<<"$line"
 	if [ -z "$s" ]; then	# it stopped before booting: its results, if any, and the wall time
