@@ -52,7 +52,7 @@ uptime_ms() { awk '{ split($1, a, "."); print a[1] * 1000 + substr(a[2] "000", 1
 # d VCPU COUNTER: how much that vCPU's counter ("vm": the VM's) moved
 # between the snapshots $s0 and $s1 of the phase (from $dd: one jq run per
 # phase, jq is slow under TCG)
-counters="preemptions ecs_preemptions boosts_received boosts_given yields budget_denied"
+counters="preemptions ecs_preemptions boosts_received boosts_given yields budget_denied on_spin_boosts"
 deltas() {
 	echo "$s0" "$s1" | jq -s -r --arg c "$counters" '($c | split(" ")) as $k |
 		.[1][] as $r | (.[0][] | select(.vcpu == $r.vcpu)) as $o |
@@ -140,7 +140,8 @@ named() {
 	phase "$1" || return
 	n=$(a calls) same=$(a same) bad=$(a bad)
 	rn=$(d "$2" boosts_received) ro=$(d "$3" boosts_received)
-	other=$(($(d vm yields) - n))
+	# PLE exits (the pause-filter QEMU) boost too: pvlock on_spin choices
+	other=$(($(d vm yields) - n + $(d vm on_spin_boosts)))
 	if [ -n "$n" ] && [ "$n" -gt 0 ] && [ "$bad" = 0 ] && [ "$(pct "$same" "$n")" -ge "$ans_min" ] &&
 	   [ "$rn" -ge "$same" ] && [ "$ro" -le "$other" ]; then
 		pass "$1-target" "$same of $n yields naming CPU $2 answered SAME_VM; host: vCPU $2 received +$rn, vCPU $3 +$ro (other yields: $other)"
@@ -154,7 +155,8 @@ named named2 2 1
 if phase none; then
 	n=$(a calls) none=$(a none) halted=$(a halted) same=$(a same) bad=$(a bad)
 	r=$(($(d 1 boosts_received) + $(d 2 boosts_received)))
-	other=$(($(d vm yields) - n))
+	# PLE exits (the pause-filter QEMU) boost too: pvlock on_spin choices
+	other=$(($(d vm yields) - n + $(d vm on_spin_boosts)))
 	# even calls without the halt flag (NONE), odd ones with it (HALTED);
 	# served only as often as a spinner is preempted inside an interrupt
 	if [ -n "$n" ] && [ "$n" -gt 0 ] && [ "$bad" = 0 ] && [ "$(pct "$same" "$n")" -le "$user_max" ] &&
@@ -172,7 +174,8 @@ period=$($q host-vms | jq '.[] | select(.name == "e") | .params.period_ms')
 if phase budget; then
 	n=$(a calls) same=$(a same) denied=$(a denied) fms=$(a ms)
 	g=$(d vm boosts_given) dn=$(d vm budget_denied)
-	other=$(($(d vm yields) - n))
+	# PLE exits (the pause-filter QEMU) boost too: pvlock on_spin choices
+	other=$(($(d vm yields) - n + $(d vm on_spin_boosts)))
 	# A full bucket (what was left, cut to the new size) plus what refilled
 	# while the flood lasted (its own clock, 100 ms of slack for where it
 	# began and ended), a token for the clocks' rounding, and the yields of
