@@ -154,7 +154,7 @@ void obs_close(struct obs *o)
 struct obs {
 	struct pvlock_obs *skel;
 	uint64_t avail;			/* counters this load can count */
-	char notes[3][160];
+	char notes[3][256];
 	unsigned int nr_notes;
 };
 
@@ -249,6 +249,60 @@ static void obs_probe_ple(struct obs *o)
 			 "no PAUSE exits can happen here");
 }
 
+/*
+ * The offset of @field in the records of kvm:@event, from its tracefs format
+ * file (lines "field:unsigned int exit_reason;\toffset:8;\tsize:4;..."), if
+ * it is @size bytes wide; else OBS_NO_FIELD.
+ */
+static uint32_t obs_field_off(const char *event, const char *field, unsigned int size)
+{
+	static const char *const tracefs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	char path[128], line[256];
+	uint32_t off = OBS_NO_FIELD;
+	FILE *f = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(tracefs) / sizeof(tracefs[0]) && !f; i++) {
+		snprintf(path, sizeof(path), "%s/events/kvm/%s/format", tracefs[i], event);
+		f = fopen(path, "re");
+	}
+	if (!f)
+		return OBS_NO_FIELD;
+	while (off == OBS_NO_FIELD && fgets(line, sizeof(line), f)) {
+		char *decl = strstr(line, "field:"), *semi, *name;
+		unsigned int o, sz;
+		const char *p;
+
+		if (!decl || !(semi = strchr(decl, ';')))
+			continue;
+		*semi = '\0';
+		name = strrchr(decl, ' ');
+		name = name ? name + 1 : decl + 6;
+		if (strcmp(name, field))
+			continue;
+		p = strstr(semi + 1, "offset:");
+		if (p && sscanf(p, "offset:%u;", &o) == 1 && (p = strstr(p, "size:")) &&
+		    sscanf(p, "size:%u;", &sz) == 1 && sz == size && o < 4096)
+			off = o;
+	}
+	fclose(f);
+	return off;
+}
+
+/* kernel.perf_event_paranoid, or -1 when it cannot be read */
+static long obs_paranoid(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
 static int obs_load(struct obs *o, bool spin, bool hc)
 {
 	struct pvlock_obs *skel = pvlock_obs__open();
@@ -256,6 +310,18 @@ static int obs_load(struct obs *o, bool spin, bool hc)
 
 	if (!skel)
 		return -errno;
+	skel->rodata->obs_exit_reason_off = obs_field_off("kvm_exit", "exit_reason", 4);
+	skel->rodata->obs_exit_isa_off = obs_field_off("kvm_exit", "isa", 4);
+	skel->rodata->obs_exit_vcpu_off = obs_field_off("kvm_exit", "vcpu_id", 4);
+	skel->rodata->obs_hc_nr_off = obs_field_off("kvm_hypercall", "nr", sizeof(long));
+	if (skel->rodata->obs_exit_reason_off == OBS_NO_FIELD ||
+	    skel->rodata->obs_exit_isa_off == OBS_NO_FIELD) {
+		/* the exits cannot be told apart: nothing worth counting */
+		pvlock_obs__destroy(skel);
+		snprintf(obs_log, sizeof(obs_log), "kvm:kvm_exit's format has no 32-bit "
+			 "exit_reason and isa fields\n");
+		return -ENOENT;
+	}
 	bpf_program__set_autoload(skel->progs.obs_on_spin_enter, spin);
 	bpf_program__set_autoload(skel->progs.obs_on_spin_exit, spin);
 	bpf_program__set_autoload(skel->progs.obs_yield_to_exit, spin);
@@ -288,6 +354,19 @@ int obs_open(struct obs **out, char *err, size_t errlen)
 	rc = obs_preflight("", obs_privileged(), err, errlen, note, sizeof(note));
 	if (rc)
 		return rc;
+	/*
+	 * libbpf attaches the tracepoint programs through perf_event_open().
+	 * Debian's kernels add perf_event_paranoid level 3 (their default),
+	 * at which only CAP_SYS_ADMIN may open any perf event: CAP_PERFMON
+	 * is not enough there.
+	 */
+	if (geteuid() != 0 && !obs_capable(CAP_SYS_ADMIN) && obs_paranoid() > 2) {
+		snprintf(err, errlen, "kernel.perf_event_paranoid is %ld: at that level this kernel "
+			 "lets only CAP_SYS_ADMIN open the perf events the kvm tracepoints are "
+			 "attached through (CAP_PERFMON is not enough); run as root, or "
+			 "'sysctl kernel.perf_event_paranoid=2'", obs_paranoid());
+		return -EACCES;
+	}
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return -ENOMEM;
@@ -302,15 +381,30 @@ int obs_open(struct obs **out, char *err, size_t errlen)
 	first = rc = obs_load(o, true, true);
 	/* the first attempt asked for everything: its own log line explains its errno */
 	snprintf(first_log, sizeof(first_log), "%s", obs_log);
-	if (rc && !obs_unprivileged(rc)) {
+	/*
+	 * fentry/fexit on kvm.ko's functions need kvm.ko's BTF object, which
+	 * libbpf finds by listing the kernel's BTF objects: CAP_SYS_ADMIN. With
+	 * CAP_BPF and CAP_PERFMON alone (pvlockd's unit) the tracepoints still
+	 * count: a refusal is final only when they are refused too.
+	 */
+	if (rc) {
+		bool no_admin = geteuid() != 0 && !obs_capable(CAP_SYS_ADMIN);
+
 		o->avail &= ~OBS_SPIN_COUNTERS;
 		obs_log[0] = '\0';
 		rc = obs_load(o, false, true);
-		if (!rc)
+		if (!rc && no_admin)
+			obs_note(o, "on_spin, yield_to: not counted: attaching to kvm.ko's "
+				 "kvm_vcpu_on_spin and kvm_vcpu_yield_to needs CAP_SYS_ADMIN "
+				 "(libbpf lists the kernel's BTF objects to find kvm.ko's): root "
+				 "counts them");
+		else if (!rc)
 			obs_note(o, "on_spin, yield_to: not counted: fentry/fexit on kvm_vcpu_on_spin "
 				 "and kvm_vcpu_yield_to cannot attach on this kernel (%s%s%s)",
 				 note[0] ? note : strerror(-first), note[0] ? "" : ": ",
 				 note[0] ? "" : obs_last_line(first_log));
+		if (rc && obs_unprivileged(rc))
+			first = rc;
 	}
 	if (rc && !obs_unprivileged(rc)) {
 		o->avail &= ~OBS_HC_COUNTERS;
@@ -323,8 +417,9 @@ int obs_open(struct obs **out, char *err, size_t errlen)
 	if (rc) {
 		if (obs_unprivileged(first))
 			snprintf(err, errlen, "loading the BPF observer was refused (%s): it needs "
-				 "CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH, or root",
-				 strerror(-first));
+				 "CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH, or root%s%s",
+				 strerror(-first), first_log[0] ? "; libbpf said: " : "",
+				 first_log[0] ? obs_last_line(first_log) : "");
 		else
 			snprintf(err, errlen, "cannot load the BPF observer: %s%s%s (PVLOCK_BPF_DEBUG=1 "
 				 "shows libbpf's whole log)", strerror(-first),

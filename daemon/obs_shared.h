@@ -28,6 +28,9 @@ enum obs_counter {
 
 #define OBS_MAX_ENTRIES		8192
 
+/* an event record field that is not there (the loader's offsets) */
+#define OBS_NO_FIELD		0xffffffffu
+
 /* kvm_exit's isa field and the exit reasons counted (SVM and VMX). */
 #define OBS_ISA_VMX		1
 #define OBS_ISA_SVM		2

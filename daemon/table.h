@@ -44,7 +44,7 @@ struct st_snap {
 	uint64_t time_ns;			/* CLOCK_MONOTONIC when taken */
 	struct st_entity *e;
 	size_t n, cap;
-	char notes[4][160];			/* why a figure is missing, for the reader */
+	char notes[4][256];			/* why a figure is missing, for the reader */
 	unsigned int nr_notes;
 };
 

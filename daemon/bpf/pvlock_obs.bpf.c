@@ -2,16 +2,18 @@
 /*
  * pvlock's BPF observer: per-vCPU counts of the KVM events that show
  * lock-holder preemption, for hosts where pvlock_host may not be loaded.
- * CO-RE without a generated vmlinux.h: the few kernel types read here are
- * declared below with preserve_access_index, and libbpf relocates their
- * fields against the running kernel's BTF (kvm.ko's BTF for the trace event
- * records), so one object serves every kernel that has the events.
+ * The trace event records are read at the offsets tracefs publishes in each
+ * event's format file (obs.c fills them in before loading), not by CO-RE
+ * against kvm.ko's BTF: finding a module's BTF means listing the kernel's
+ * BTF objects, which needs CAP_SYS_ADMIN, and the tracepoints must count
+ * with CAP_BPF and CAP_PERFMON alone (pvlockd's unit). The fentry/fexit
+ * programs on kvm.ko's functions need that list anyway: without
+ * CAP_SYS_ADMIN the loader leaves them out and says so.
  */
 #include <linux/types.h>
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
 
 #include <linux/pvlock.h>
 
@@ -19,22 +21,15 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Only the fields read; offsets come from the kernel's BTF at load. */
-struct trace_entry {
-	unsigned short type;
-} __attribute__((preserve_access_index));
-
-struct trace_event_raw_kvm_exit {
-	struct trace_entry ent;
-	unsigned int exit_reason;
-	__u32 isa;
-	unsigned int vcpu_id;
-} __attribute__((preserve_access_index));
-
-struct trace_event_raw_kvm_hypercall {
-	struct trace_entry ent;
-	unsigned long nr;
-} __attribute__((preserve_access_index));
+/*
+ * Where the fields read sit in the records of kvm:kvm_exit and
+ * kvm:kvm_hypercall, from tracefs (set before loading; .rodata is frozen,
+ * so the verifier sees constants). OBS_NO_FIELD: the event has no such field.
+ */
+const volatile __u32 obs_exit_reason_off = OBS_NO_FIELD;
+const volatile __u32 obs_exit_isa_off = OBS_NO_FIELD;
+const volatile __u32 obs_exit_vcpu_off = OBS_NO_FIELD;
+const volatile __u32 obs_hc_nr_off = OBS_NO_FIELD;
 
 struct kvm_vcpu;
 
@@ -65,23 +60,29 @@ static void obs_inc(struct obs_val *v, int c)
 		__sync_fetch_and_add(&v->c[c], 1);
 }
 
-/*
- * The event records are read with BPF_CORE_READ (bpf_probe_read_kernel at
- * the relocated offset): a relocated direct load may come out of clang as
- * ctx + offset and then a load, and the verifier refuses a moved ctx
- * pointer ("dereference of modified ctx ptr").
- */
+/* A 32-bit field of the event record at @off (0 when the event has none). */
+static __u32 obs_field32(void *ctx, __u32 off)
+{
+	__u32 v = 0;
+
+	if (off != OBS_NO_FIELD)
+		bpf_probe_read_kernel(&v, sizeof(v), (char *)ctx + off);
+	return v;
+}
+
 SEC("tracepoint/kvm/kvm_exit")
-int obs_kvm_exit(struct trace_event_raw_kvm_exit *ctx)
+int obs_kvm_exit(void *ctx)
 {
 	struct obs_val *v = obs_this();
-	unsigned int reason = BPF_CORE_READ(ctx, exit_reason);
-	__u32 isa = BPF_CORE_READ(ctx, isa);
+	unsigned int reason = obs_field32(ctx, obs_exit_reason_off);
+	__u32 isa = obs_field32(ctx, obs_exit_isa_off);
 
 	if (!v)
 		return 0;
-	v->vcpu_id = BPF_CORE_READ(ctx, vcpu_id);
-	v->has_vcpu = 1;
+	if (obs_exit_vcpu_off != OBS_NO_FIELD) {
+		v->vcpu_id = obs_field32(ctx, obs_exit_vcpu_off);
+		v->has_vcpu = 1;
+	}
 	obs_inc(v, OBS_EXITS);
 	if (isa == OBS_ISA_SVM) {
 		if (reason == OBS_SVM_EXIT_HLT)
@@ -110,13 +111,15 @@ int obs_kvm_exit(struct trace_event_raw_kvm_exit *ctx)
 }
 
 SEC("tracepoint/kvm/kvm_hypercall")
-int obs_kvm_hypercall(struct trace_event_raw_kvm_hypercall *ctx)
+int obs_kvm_hypercall(void *ctx)
 {
 	struct obs_val *v = obs_this();
-	unsigned long nr = BPF_CORE_READ(ctx, nr);
+	unsigned long nr = 0;
 
 	if (!v)
 		return 0;
+	if (obs_hc_nr_off != OBS_NO_FIELD)
+		bpf_probe_read_kernel(&nr, sizeof(nr), (char *)ctx + obs_hc_nr_off);
 	if (nr == OBS_KVM_HC_KICK_CPU)
 		obs_inc(v, OBS_HC_KICK_CPU);
 	else if (nr == OBS_KVM_HC_SCHED_YIELD)
