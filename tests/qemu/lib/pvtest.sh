@@ -91,7 +91,7 @@ nobody() {
 }
 
 # expect_out NAME PATTERN CMD...: PASS if CMD succeeds and its output matches
-# the extended regular expression PATTERN.
+# the extended regular expression PATTERN (status 1 after a FAIL).
 expect_out() {
 	_n=$1; _p=$2; shift 2
 	_o=$("$@" 2>&1)
@@ -100,6 +100,7 @@ expect_out() {
 		pass "$_n"
 	else
 		fail "$_n" "rc=$_rc, wanted /$_p/ in: $(echo "$_o" | head -5 | tr '\n' ' ')"
+		return 1
 	fi
 }
 
