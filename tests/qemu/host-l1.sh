@@ -12,7 +12,7 @@
 #      idle, yields from one CPU (pvlock_crossyield): only b's vCPUs can be
 #      yielded to, and the host's counters on both sides move by what a saw.
 . /lib/pvtest.sh
-expect 18
+expect 19
 
 q=pvlock-query
 secs=${PVLOCK_LT_SECS:-20}

@@ -9,7 +9,7 @@
 # a few lines, keep serving the good VM, and forget the hostile VM when it
 # is killed while registered.
 . /lib/pvtest.sh
-expect 20
+expect 21
 
 q=pvlock-query
 secs=${PVLOCK_LT_SECS:-20}
@@ -39,6 +39,13 @@ if [ -n "$p" ] && [ "$(echo "$p" | jq '.vcpus == 2 and .registered == 0')" = tru
 else
 	fail plain-vm-listed "$($q host-vms)"
 fi
+# its locktorture ends before the hostile checks below are done, and the
+# host forgets a VM that exits: its object is kept once a second until then
+( while o=$(vm_of plain) && [ -n "$o" ]; do
+	echo "$o" > /tmp/plain.json.new && mv /tmp/plain.json.new /tmp/plain.json
+	sleep 1
+done ) &
+plain_sampler=$!
 
 if wait_mark hostile hostile-done 240; then
 	pass hostile-ran
@@ -82,9 +89,11 @@ else
 fi
 
 # every PLE exit of the plain VM went to KVM's own loop, none through pvlock
+# (and there were some: the pause-filter QEMU gives a spinning L2 PLE exits)
 p=$(vm_of plain)
+[ -n "$p" ] || p=$(cat /tmp/plain.json 2>/dev/null)
 info "plain VM: $(echo "$p" | jq -c '.stats | {on_spin, on_spin_kvm, on_spin_boosts, boosts_given, cross_given}')"
-if [ "$(echo "$p" | jq '.stats.on_spin <= .stats.on_spin_kvm and .stats.on_spin_boosts == 0 and .stats.on_spin_ns == 0 and .stats.boosts_given == 0')" = true ]; then
+if [ "$(echo "$p" | jq '.stats.on_spin > 0 and .stats.on_spin <= .stats.on_spin_kvm and .stats.on_spin_boosts == 0 and .stats.on_spin_ns == 0 and .stats.boosts_given == 0')" = true ]; then
 	pass plain-vm-ple-kvms "$(echo "$p" | jq -c '.stats | {on_spin, on_spin_kvm}')"
 else
 	fail plain-vm-ple-kvms "$(echo "$p" | jq -c .stats)"
@@ -111,4 +120,5 @@ dmesg | tail -n +$((n0 + 1)) | grep -E 'pvlock_host: VM [0-9]+ \(hostile\) exite
 
 wait_l2 good
 wait_l2 plain
+kill $plain_sampler 2>/dev/null
 check rmmod-host rmmod pvlock_host
