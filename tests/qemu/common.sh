@@ -97,6 +97,18 @@ prepare_kernel() {
 	kstep "$1" modules "$PVLOCK_ROOT/scripts/build-modules.sh" "$1" >/dev/null || return 1
 	KO_GUEST=$PVLOCK_ROOT/build/kbuild/$1/guest-mod/pvlock_guest.ko
 	KO_HOST=$PVLOCK_ROOT/build/kbuild/$1/host-mod/pvlock_host.ko
+	# PVLOCK_KO_GUEST_<id>, PVLOCK_KO_HOST_<id> (the kernel id with _ for - and
+	# .): other builds to test instead, e.g. a deliberately broken one, to see
+	# a check fail
+	local alt v
+	alt=$(echo "$1" | tr -- '-.' '__')
+	for v in GUEST HOST; do
+		local n=PVLOCK_KO_${v}_$alt
+		[ -n "${!n:-}" ] || continue
+		[ -f "${!n}" ] || { msg "$1: $n=${!n}: no such file"; return 1; }
+		msg "$1: testing ${!n} ($n) instead of this tree's pvlock_${v,,}.ko"
+		eval "KO_$v=\${!n}"
+	done
 	# shellcheck disable=SC1090
 	. <("$PVLOCK_ROOT/scripts/kernels.sh" env "$1")
 	msg "$1: $("$PVLOCK_ROOT/scripts/kernels.sh" describe "$1")"

@@ -26,7 +26,10 @@
 [ -n "${PVLOCK_MVM_STEPS:-}" ] || expect 34
 
 q=pvlock-query
-mvm=pvlock-mvm
+# every micro-VM on L1's last CPU, as the nested tests' L2 guests: nested
+# SVM under TCG corrupts vCPU threads' stacks on CPU 0 now and then, with or
+# without pvlock (README, "Known quirks"; pvlock-mvm pins there too)
+mvm="taskset -c $(($(ncpus) - 1)) pvlock-mvm"
 steps=$(echo "${PVLOCK_MVM_STEPS:-ftrace%caps%memslot%ple%prio%bench%init%race}" | tr % ' ')
 want() { echo " $steps " | grep -q " $1 "; }
 
@@ -65,7 +68,7 @@ else
 	fail pause-filter "pausefilter CPUs: $pf, kvm_amd pause_filter_count=$pfc thresh=$pft (QEMU without the pause filter?)"
 fi
 pins0=$(pins)
-slab0=$(slab_kb)
+kmem0=$(kmem)
 check insmod-host insmod /pvlock/pvlock_host.ko
 info "host status: $($q host-status)"
 t_step=$(cut -d' ' -f1 /proc/uptime)
@@ -119,6 +122,8 @@ if want ple; then
 	lpid=$!
 	sleep 5		# both still run: their counters are read while they live
 	p=$(vm_json plainvm) l=$(vm_json plevm)
+	[ -n "$p" ] && [ -n "$l" ] ||
+		vms_then="$($q host-vms | jq -c '[.[] | {id, name, pid, registered}]') $(ps | grep -c '[p]vlock-mvm') mvm running"
 	wait $ppid $lpid
 	# SVM exit code 0x77: PAUSE
 	pauses=$(awk '/exit_reason: *119 / { for (i = 1; i <= NF; i++) if ($i == "hitcount:") print $(i + 1) }' $hist)
@@ -143,7 +148,7 @@ if want ple; then
 	else
 		fail ple-pvlock-vm-decided "$(echo "$l" | jq -c .stats) $(tail -2 /tmp/mvm-ple.log | tr '\n' ' ')"
 	fi
-	[ -n "$p" ] && [ -n "$l" ] || fail ple-vms-listed "plain '$p', pvlock '$l'"
+	[ -n "$p" ] && [ -n "$l" ] || fail ple-vms-listed "plain '$p', pvlock '$l'; listed: $vms_then; $(cat /tmp/mvm-ple.log | tr '\n' ' ')"
 	timed ple
 fi
 
@@ -185,7 +190,7 @@ if want bench; then
 	# Absolute figures are TCG's (L1 is emulated): only the ratios mean
 	# anything here.
 	timeout 400 $mvm -name benchvm bench "${PVLOCK_BENCH_PHASES:-20}" "${PVLOCK_BENCH_YIELDS:-3000}" \
-		"${PVLOCK_BENCH_PAUSES:-150000}" > /tmp/mvm-bench.log 2>&1
+		"${PVLOCK_BENCH_PAUSES:-600000}" > /tmp/mvm-bench.log 2>&1
 	sed 's/^/PVLOCK-INFO bench /' /tmp/mvm-bench.log | grep -v bench-summary
 	set -- $(sed -n 's/^bench-summary //p' /tmp/mvm-bench.log)
 	if [ $# -eq 7 ]; then
@@ -259,16 +264,13 @@ fi
 check rmmod-host rmmod pvlock_host
 sleep 1
 p=$(pins)
-slab1=$(slab_kb)
 if [ "$p" = "$pins0" ]; then
 	pass nothing-pinned "FOLL_PIN pages outstanding: $pins0 before, $p after"
 else
 	fail nothing-pinned "FOLL_PIN pages outstanding: $pins0 before, $p after"
 fi
-info "slab: $slab0 kB before, $slab1 kB after"
-if [ $((slab1 - slab0)) -le 2048 ]; then
-	pass slab-growth "$((slab1 - slab0)) kB"
-else
-	fail slab-growth "$((slab1 - slab0)) kB more slab after the run"
-fi
+# the L1 boots with slub_debug on the kmalloc caches (test-nested.sh): what
+# the module allocated and forgot over every step, VM and reload is counted
+# exactly
+leak_check slab-growth "$kmem0" "${PVLOCK_MVM_LEAK_MAX:-131072}" "the steps ($steps)"
 [ -d /sys/module/pvlock_host ] && fail module-gone || pass module-gone

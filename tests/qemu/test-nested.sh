@@ -39,10 +39,6 @@ for kid in $TEST_KERNELS; do
 	prepare_kernel "$kid" && prepare_locktorture "$kid" &&
 		KO_HOSTILE=$(testmod "$kid" pvlock_hostile) &&
 		KO_CROSS=$(testmod "$kid" pvlock_crossyield) || { rc=1; continue; }
-	# PVLOCK_KO_HOST_<kernel id with _ for - and .>: another pvlock_host.ko to
-	# test (a deliberately broken build, to see a check fail)
-	alt=PVLOCK_KO_HOST_$(echo "$kid" | tr -- '-.' '__')
-	KO_HOST=${!alt:-$KO_HOST}
 	l2=$INITRD_DIR/nested-l2-$kid.cpio.gz
 	"$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l2" -t "$PVLOCK_ROOT/tests/qemu/host-l2.sh" \
 		-f "$KO_GUEST=/pvlock/pvlock_guest.ko" -f "$KO_HOSTILE=/pvlock/pvlock_hostile.ko" \
@@ -77,7 +73,7 @@ for kid in $TEST_KERNELS; do
 		       to=$((LT_SECS + 420)) ;;
 		attack) payload=host-attack-l1.sh l2img=$l2 to=$((LT_SECS * 4 + 600)) ;;
 		mvm) payload=host-mvm-l1.sh l2img= to=900
-		     extra="PVLOCK_KVM_AMD=pause_filter_count_grow=1" ;;
+		     extra="PVLOCK_KVM_AMD=pause_filter_count_grow=1 slub_debug=F,kmalloc-* kfence.sample_interval=0" ;;
 		*) die "unknown nested test '$t'" ;;
 		esac
 		l1=$INITRD_DIR/nested-$t-$kid.cpio.gz
