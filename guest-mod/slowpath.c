@@ -314,24 +314,38 @@ static void pvlock_rec_block(struct pvlock_wctx *w, u32 target)
 /* ---- who holds the lock ------------------------------------------------- */
 
 /*
- * The CPU holding @lock, as far as the slow path knows, or -1: the CPU
- * whose claim on @lock (pvlock_keep()) is the most recent, if it is still
- * inside a critical section (a spinlock holder always is: its preemption
- * count is non-zero). A claim is dropped when its CPU waits for the same
- * lock again. A holder that took the lock on the fast path left no claim;
- * then an older claim of a CPU now busy in another critical section still
- * looks valid: a wrong guess, but one that names a vCPU inside a critical
- * section. Reads a few words per CPU: only for a waiter about to block.
+ * The CPU holding @lock, as far as the slow path knows, or -1.
+ *
+ * First the CPU whose claim on @lock (pvlock_keep()) is the most recent, if
+ * it is still inside a critical section (a spinlock holder always is: its
+ * preemption count is non-zero). A claim is dropped when its CPU waits for
+ * the same lock again.
+ *
+ * A holder that took the lock on the fast path (most acquisitions, even
+ * under contention) left no claim. Then, by elimination: the one preempted
+ * CPU that is inside a critical section and is not a queued waiter (its
+ * record's WAITING flag). A waiter that has not queued yet (pending, or
+ * the steal loop) looks the same as a holder: with two or more such CPUs
+ * nobody is named, and the host judges by its eCS rules. A stale claim of
+ * a CPU now busy in another critical section is still a wrong guess, but
+ * one that names a vCPU inside a critical section.
+ *
+ * Reads a few words per CPU: only for a waiter about to block, and for
+ * the queue head every PVLOCK_HOLDER_CHECK iterations.
  */
 static int pvlock_find_holder(struct qspinlock *lock)
 {
-	int self = smp_processor_id(), cpu, best = -1, i;
+	int self = smp_processor_id(), cpu, best = -1, only = -1, i;
+	unsigned int busy = 0;
 	u64 best_t0 = 0;
 
 	for_each_online_cpu(cpu) {
 		struct pvlock_cpu *pc = per_cpu_ptr(&pvlock_cpu, cpu);
+		struct pvlock_record *r;
 
 		if (cpu == self)
+			continue;
+		if (!(READ_ONCE(*pvlock_preempt_count_ptr(cpu)) & PVLOCK_ECS_X86_MASK))
 			continue;
 		for (i = 0; i < PVLOCK_MAX_NODES; i++) {
 			u64 t0;
@@ -339,15 +353,22 @@ static int pvlock_find_holder(struct qspinlock *lock)
 			if (READ_ONCE(pc->claim[i].lock) != lock)
 				continue;
 			t0 = READ_ONCE(pc->claim[i].t0);
-			if (!(READ_ONCE(*pvlock_preempt_count_ptr(cpu)) & PVLOCK_ECS_X86_MASK))
-				continue;
 			if (best < 0 || t0 > best_t0) {
 				best = cpu;
 				best_t0 = t0;
 			}
 		}
+		if (best >= 0 || !vcpu_is_preempted(cpu))
+			continue;
+		r = READ_ONCE(pc->rec);
+		if (r && (READ_ONCE(r->guest_flags) & PVLOCK_GF_WAITING))
+			continue;
+		busy++;
+		only = cpu;
 	}
-	return best;
+	if (best >= 0)
+		return best;
+	return busy == 1 ? only : -1;
 }
 
 /*

@@ -28,7 +28,10 @@
  * it reaches the holder 1/P of the time (an expectation, summed). rmmod
  * then also prints
  *   "pvlock_lockbench: truth yields=N same_vm=S landed=L unknown=U named_owner=K
- *    kvm_expected_milli=E"
+ *    kvm_expected_milli=E no_owner=O named_none=X named_other=Y same_vm_owned=H"
+ * (the yields that did not name the holder: none held the lock at that
+ * moment, nobody was named, another vCPU was named; H: the same-VM yields
+ * issued while a vCPU held the lock, the ones that could reach a holder)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -153,6 +156,10 @@ struct lb_pre {
 
 static DEFINE_PER_CPU(struct lb_pre, lb_pre);
 static atomic64_t tr_yields, tr_same, tr_landed, tr_unknown, tr_named, tr_kvm_milli;
+/* why a yield missed: no holder at that moment, nobody named, someone else named */
+static atomic64_t tr_no_owner, tr_named_none, tr_named_other;
+/* the same-VM yields issued while a vCPU held the lock: those that could reach it */
+static atomic64_t tr_same_owned;
 static typeof(&pvlock_guest_yield_probe) lb_probe_set;
 
 static void lb_probe(const void *lock, u32 named, bool after, long ret)
@@ -174,11 +181,19 @@ static void lb_probe(const void *lock, u32 named, bool after, long ret)
 		return;
 	}
 	atomic64_inc(&tr_yields);
-	if (pre->owner >= 0 && named == pre->owner)
+	if (pre->owner < 0)
+		atomic64_inc(&tr_no_owner);
+	else if (named == pre->owner)
 		atomic64_inc(&tr_named);
+	else if (named == PVLOCK_CPU_NONE)
+		atomic64_inc(&tr_named_none);
+	else
+		atomic64_inc(&tr_named_other);
 	if (ret < 0 || PVLOCK_YIELD_RESULT(ret) != PVLOCK_YIELD_R_SAME_VM)
 		return;
 	atomic64_inc(&tr_same);
+	if (pre->owner >= 0)
+		atomic64_inc(&tr_same_owned);
 	atomic64_add(pre->kvm_milli, &tr_kvm_milli);
 	to = PVLOCK_YIELD_TO(ret);
 	if (to == PVLOCK_CPU_NONE)
@@ -277,10 +292,12 @@ static void __exit bench_exit(void)
 	if (lb_probe_set) {
 		lb_probe_set(NULL);
 		symbol_put(pvlock_guest_yield_probe);
-		pr_info("truth yields=%lld same_vm=%lld landed=%lld unknown=%lld named_owner=%lld kvm_expected_milli=%lld\n",
+		pr_info("truth yields=%lld same_vm=%lld landed=%lld unknown=%lld named_owner=%lld kvm_expected_milli=%lld no_owner=%lld named_none=%lld named_other=%lld same_vm_owned=%lld\n",
 			atomic64_read(&tr_yields), atomic64_read(&tr_same), atomic64_read(&tr_landed),
 			atomic64_read(&tr_unknown), atomic64_read(&tr_named),
-			atomic64_read(&tr_kvm_milli));
+			atomic64_read(&tr_kvm_milli), atomic64_read(&tr_no_owner),
+			atomic64_read(&tr_named_none), atomic64_read(&tr_named_other),
+			atomic64_read(&tr_same_owned));
 	}
 	kvfree(bench_th);
 }
