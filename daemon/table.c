@@ -33,7 +33,9 @@ static const struct st_counters st_sources[] = {
 	[ST_GUEST] = { __PVLOCK_GS_LAST, pvlock_guest_stat_names,
 		       (1ull << PVLOCK_GS_THRESHOLD) | (1ull << PVLOCK_GS_WAIT_MAX_NS),
 		       (1ull << PVLOCK_GS_WAIT_NS) | (1ull << PVLOCK_GS_WAIT_MAX_NS) },
-	[ST_HOST] = { __PVLOCK_HS_LAST, pvlock_host_stat_names, 0, 1ull << PVLOCK_HS_PREEMPTED_NS },
+	[ST_HOST] = { __PVLOCK_HS_LAST, pvlock_host_stat_names, 0,
+		      (1ull << PVLOCK_HS_PREEMPTED_NS) | (1ull << PVLOCK_HS_HC_NS) |
+		      (1ull << PVLOCK_HS_ON_SPIN_NS) | (1ull << PVLOCK_HS_PRIO_NS) },
 	[ST_BPF] = { OBS_NR, obs_names, 0, 0 },
 };
 

@@ -387,6 +387,28 @@ static void json_doubles(void **state)
 	free(buf);
 }
 
+/* Every counter named *_ns is shown as a time, and only those (each source). */
+static void every_ns_counter_is_a_time(void **state)
+{
+	const enum st_source srcs[] = { ST_GUEST, ST_HOST, ST_BPF };
+	unsigned int i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+		const struct st_counters *sc = st_counters(srcs[i]);
+
+		for (k = 1; k < sc->n; k++) {
+			const char *n = sc->names[k];
+			size_t len = n ? strlen(n) : 0;
+			bool named_ns = len > 3 && !strcmp(n + len - 3, "_ns");
+
+			if (named_ns != (bool)((sc->ns >> k) & 1))
+				fail_msg("%s: counter %s %s marked as nanoseconds", st_source_name(srcs[i]),
+					 n ? n : "(unnamed)", named_ns ? "is not" : "is");
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +419,7 @@ int main(void)
 		cmocka_unit_test(csv),
 		cmocka_unit_test(human_units_and_filter),
 		cmocka_unit_test(json_doubles),
+		cmocka_unit_test(every_ns_counter_is_a_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
