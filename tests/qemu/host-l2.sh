@@ -71,7 +71,10 @@ cross_step() {
 		;;
 	yield)
 		mark cross-ready
-		if ctl_wait cross-go 120; then
+		# the L1 waits up to 240 s for b's locktorture, then up to 60 s
+		# for us: our own wait must outlast both (6.1's CI run gave up
+		# at 120 s while b was still loading)
+		if ctl_wait cross-go 360; then
 			_n0=$(dmesg | wc -l)
 			check crossyield-insmod insmod /pvlock/pvlock_crossyield.ko
 			dmesg | tail -n +$((_n0 + 1)) | grep -o 'PVLOCK-\(RESULT\|CROSS\) .*'
