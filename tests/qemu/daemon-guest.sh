@@ -10,7 +10,7 @@
 # an exit 1 "not found" would mean it tried), help everywhere, unique-prefix
 # abbreviations, -o columns, human units, -j help params.
 . /lib/pvtest.sh
-expect 72
+expect 98
 
 q=pvlock-query
 FUZZ=${PVLOCK_FUZZ_MSGS:-10000}

@@ -39,15 +39,29 @@ if [ -n "$p" ] && [ "$(echo "$p" | jq '.vcpus == 2 and .registered == 0')" = tru
 else
 	fail plain-vm-listed "$($q host-vms)"
 fi
-# its locktorture ends before the hostile checks below are done, and the
-# host forgets a VM that exits: its object is kept once a second until then
-( while o=$(vm_of plain) && [ -n "$o" ]; do
-	echo "$o" > /tmp/plain.json.new && mv /tmp/plain.json.new /tmp/plain.json
+# the plain and the good VM's locktorture may end before the checks below
+# are done, and the host forgets a VM that exits: each VM's object is kept
+# once a second while it is listed
+( while :; do
+	l=$($q host-vms) || break
+	n=0
+	for v in plain good; do
+		o=$(echo "$l" | jq -c ".[] | select(.name == \"$v\")")
+		[ -n "$o" ] || continue
+		echo "$o" > /tmp/$v.json.new && mv /tmp/$v.json.new /tmp/$v.json
+		n=$((n + 1))
+	done
+	[ $n -gt 0 ] || break
 	sleep 1
 done ) &
 plain_sampler=$!
+# the good VM's yields when the hostile VM starts its attack (the good VM's
+# locktorture runs: it started first)
+y0=$(vm_of good | jq .stats.yields)
 
 if wait_mark hostile hostile-done 240; then
+	y1=$(vm_of good | jq .stats.yields)
+	[ -n "$y1" ] || y1=$(cat /tmp/good.json 2>/dev/null | jq .stats.yields)
 	pass hostile-ran
 else
 	fail hostile-ran "$(tail -5 /tmp/l2-hostile.log | tr '\n' ' ')"
@@ -55,16 +69,19 @@ fi
 h=$(vm_of hostile)
 info "hostile VM: $h"
 # what the hostile module sent (see tests/qemu/kmod/pvlock_hostile): each
-# bad call counted in its class
-expect_count() {	# expect_count COUNTER MIN
+# bad call counted in its class, exactly once
+expect_count() {	# expect_count COUNTER N
 	v=$(echo "$h" | jq ".stats.$1 // 0")
-	if [ "$v" -ge "$2" ]; then pass "hostile-counted-$1" "$v"; else fail "hostile-counted-$1" "$v < $2"; fi
+	if [ "$v" -eq "$2" ]; then pass "hostile-counted-$1" "$v"; else fail "hostile-counted-$1" "$v, want $2"; fi
 }
 expect_count bad_state 3
 expect_count bad_args 4
 expect_count bad_gpa 2
 expect_count bad_cpu 3
-expect_count bad_record 3
+# 3 bad records, then the registration storm's calls the bucket let through,
+# whose record never passes either (the guest prints how many)
+served=$(tr -d '\r' < /tmp/l2-hostile.log | sed -n 's/.*PVLOCK-INFO hostile-storm: .*; \([0-9]*\) served,.*/\1/p' | tail -1)
+expect_count bad_record $((3 + ${served:-0}))
 expect_count bad_double 3
 # the storm stops at its 150th refusal (the guest checks the bound on the
 # rest): the host counted exactly those
@@ -78,14 +95,12 @@ else
 	fail hostile-log-rate-limited "$lines lines"
 fi
 
-# the good VM is served all along
-y0=$(vm_of good | jq .stats.yields)
-sleep 8
-y1=$(vm_of good | jq .stats.yields)
+# the good VM was served all along the attack (its locktorture may be over
+# by now: the figure of when the attack ended, y1, is read right after it)
 if [ "${y1:-0}" -gt "${y0:-0}" ]; then
-	pass good-vm-still-served "yields $y0 -> $y1 in 8 s"
+	pass good-vm-still-served "yields $y0 -> $y1 while the hostile VM ran"
 else
-	fail good-vm-still-served "yields $y0 -> $y1"
+	fail good-vm-still-served "yields $y0 -> $y1 while the hostile VM ran"
 fi
 
 # every PLE exit of the plain VM went to KVM's own loop, none through pvlock
