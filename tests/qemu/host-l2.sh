@@ -21,7 +21,7 @@
 . /lib/pvtest.sh
 
 role=$(sed -n 's/.*PVLOCK_ROLE=\([a-z]*\).*/\1/p' /proc/cmdline)
-expect $(case $role in pvlock) echo $((8 + 2 * $(grep -c PVLOCK_CROSS=yield /proc/cmdline))) ;; plain) echo 3 ;; hostile) echo 24 ;; *) echo 1 ;; esac)
+expect $(case $role in pvlock) echo $((8 + 2 * $(grep -c PVLOCK_CROSS=yield /proc/cmdline))) ;; plain) echo 3 ;; hostile|attacker) echo 24 ;; rounds) echo 2 ;; *) echo 1 ;; esac)
 secs=${PVLOCK_LT_SECS:-20}
 q=pvlock-query
 mark() { echo "PVLOCK-MARK $*"; }
