@@ -45,10 +45,13 @@ static bool obs_exists(const char *root, const char *path, int mode)
 	return !faccessat(AT_FDCWD, p, mode, AT_EACCESS);
 }
 
+/* Where tracefs is mounted: its own mount point, or under debugfs (older). */
+static const char *const obs_tracefs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+#define OBS_NR_TRACEFS	(sizeof(obs_tracefs) / sizeof(obs_tracefs[0]))
+
 int obs_preflight(const char *root, bool privileged, char *err, size_t errlen, char *note,
 		  size_t notelen)
 {
-	static const char *const tracefs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
 	const char *t = NULL;
 	char p[256];
 	size_t i;
@@ -66,10 +69,10 @@ int obs_preflight(const char *root, bool privileged, char *err, size_t errlen, c
 		return -ENOENT;
 	}
 	/* libbpf attaches tracepoints through the ids tracefs publishes */
-	for (i = 0; i < sizeof(tracefs) / sizeof(tracefs[0]) && !t; i++) {
-		snprintf(p, sizeof(p), "%s/events", tracefs[i]);
+	for (i = 0; i < OBS_NR_TRACEFS && !t; i++) {
+		snprintf(p, sizeof(p), "%s/events", obs_tracefs[i]);
 		if (obs_exists(root, p, F_OK))
-			t = tracefs[i];
+			t = obs_tracefs[i];
 	}
 	if (!t) {
 		snprintf(err, errlen, "tracefs is not mounted: the kvm tracepoints are reached "
@@ -215,23 +218,30 @@ static void obs_note(struct obs *o, const char *fmt, ...)
 }
 
 /* A kvm_* module parameter, or -1 when it is not there. */
-static long obs_param(const char *mod, const char *name)
+/* The number in the file at @path (at least @lo), or -1. */
+static long obs_read_long(const char *path, long lo)
 {
-	char path[128], buf[32];
-	FILE *f;
+	char buf[32];
+	FILE *f = fopen(path, "re");
 	long v = -1;
 
-	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", mod, name);
-	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	if (fgets(buf, sizeof(buf), f)) {
 		buf[strcspn(buf, "\n")] = '\0';
-		if (util_long(buf, 0, LONG_MAX, &v))
+		if (util_long(buf, lo, LONG_MAX, &v))
 			v = -1;
 	}
 	fclose(f);
 	return v;
+}
+
+static long obs_param(const char *mod, const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", mod, name);
+	return obs_read_long(path, 0);
 }
 
 /* Pause-loop exiting is a hardware feature KVM may not have: say so. */
@@ -256,14 +266,13 @@ static void obs_probe_ple(struct obs *o)
  */
 static uint32_t obs_field_off(const char *event, const char *field, unsigned int size)
 {
-	static const char *const tracefs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
 	char path[128], line[256];
 	uint32_t off = OBS_NO_FIELD;
 	FILE *f = NULL;
 	size_t i;
 
-	for (i = 0; i < sizeof(tracefs) / sizeof(tracefs[0]) && !f; i++) {
-		snprintf(path, sizeof(path), "%s/events/kvm/%s/format", tracefs[i], event);
+	for (i = 0; i < OBS_NR_TRACEFS && !f; i++) {
+		snprintf(path, sizeof(path), "%s/events/kvm/%s/format", obs_tracefs[i], event);
 		f = fopen(path, "re");
 	}
 	if (!f)
@@ -289,19 +298,6 @@ static uint32_t obs_field_off(const char *event, const char *field, unsigned int
 	return off;
 }
 
-/* kernel.perf_event_paranoid, or -1 when it cannot be read */
-static long obs_paranoid(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
 
 static int obs_load(struct obs *o, bool spin, bool hc)
 {
@@ -347,6 +343,7 @@ int obs_open(struct obs **out, char *err, size_t errlen)
 {
 	char first_log[sizeof(obs_log)], note[160];
 	struct obs *o;
+	long paranoid;
 	int rc, first;
 
 	*out = NULL;
@@ -360,11 +357,12 @@ int obs_open(struct obs **out, char *err, size_t errlen)
 	 * at which only CAP_SYS_ADMIN may open any perf event: CAP_PERFMON
 	 * is not enough there.
 	 */
-	if (geteuid() != 0 && !obs_capable(CAP_SYS_ADMIN) && obs_paranoid() > 2) {
+	paranoid = obs_read_long("/proc/sys/kernel/perf_event_paranoid", -1);
+	if (geteuid() != 0 && !obs_capable(CAP_SYS_ADMIN) && paranoid > 2) {
 		snprintf(err, errlen, "kernel.perf_event_paranoid is %ld: at that level this kernel "
 			 "lets only CAP_SYS_ADMIN open the perf events the kvm tracepoints are "
 			 "attached through (CAP_PERFMON is not enough); run as root, or "
-			 "'sysctl kernel.perf_event_paranoid=2'", obs_paranoid());
+			 "'sysctl kernel.perf_event_paranoid=2'", paranoid);
 		return -EACCES;
 	}
 	o = calloc(1, sizeof(*o));

@@ -107,7 +107,7 @@ prepare_kernel() {
 		[ -n "${!n:-}" ] || continue
 		[ -f "${!n}" ] || { msg "$1: $n=${!n}: no such file"; return 1; }
 		msg "$1: testing ${!n} ($n) instead of this tree's pvlock_${v,,}.ko"
-		eval "KO_$v=\${!n}"
+		printf -v "KO_$v" '%s' "${!n}"
 	done
 	# shellcheck disable=SC1090
 	. <("$PVLOCK_ROOT/scripts/kernels.sh" env "$1")

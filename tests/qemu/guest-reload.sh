@@ -52,20 +52,7 @@ info "grew most from before the first cycle to after the last: $(slab_grew "$m0"
 # livepatch module (klp_replace). What the kernel's own module and
 # livepatch code keep per load is not pvlock's.
 klp_cycle() {
-	insmod /pvlock/klp_replace.ko || return 1
-	_i=0
-	while [ "$(cat /sys/kernel/livepatch/klp_replace/transition 2>/dev/null)" != 0 ] && [ $_i -lt 600 ]; do
-		usleep 100000
-		_i=$((_i + 1))
-	done
-	sleep 1
-	echo 0 > /sys/kernel/livepatch/klp_replace/enabled || return 1
-	_i=0
-	while [ -d /sys/kernel/livepatch/klp_replace ] && [ $_i -lt 600 ]; do
-		usleep 100000
-		_i=$((_i + 1))
-	done
-	rmmod klp_replace
+	insmod /pvlock/klp_replace.ko && lp_patched klp_replace && sleep 1 && lp_unload klp_replace
 }
 klp_cycle || fail control-cycle "klp_replace: $(dmesg | tail -2 | tr '\n' ' ')"
 # (10 cycles at most: each takes seconds under single-threaded TCG)

@@ -54,7 +54,7 @@ fi
 	[ $n -gt 0 ] || break
 	sleep 1
 done ) &
-plain_sampler=$!
+sampler=$!
 # the good VM's yields when the hostile VM starts its attack (the good VM's
 # locktorture runs: it started first)
 y0=$(vm_of good | jq .stats.yields)
@@ -135,5 +135,5 @@ dmesg | tail -n +$((n0 + 1)) | grep -E 'pvlock_host: VM [0-9]+ \(hostile\) exite
 
 wait_l2 good
 wait_l2 plain
-kill $plain_sampler 2>/dev/null
+kill $sampler 2>/dev/null
 check rmmod-host rmmod pvlock_host

@@ -119,27 +119,39 @@ load_kmods() {
 
 # pvlock_guest's unload sequence: disable its livepatch, wait for the
 # transition to finish and the patch to go, then rmmod.
-guest_unload() {
-	if [ -d /sys/kernel/livepatch/pvlock_guest ]; then
-		echo 0 > /sys/kernel/livepatch/pvlock_guest/enabled || return 1
+# lp_unload NAME: disable livepatch NAME, wait for its transition (60 s at
+# most), remove its module
+lp_unload() {
+	if [ -d "/sys/kernel/livepatch/$1" ]; then
+		echo 0 > "/sys/kernel/livepatch/$1/enabled" || return 1
 		_i=0
-		while [ -d /sys/kernel/livepatch/pvlock_guest ]; do
+		while [ -d "/sys/kernel/livepatch/$1" ]; do
 			_i=$((_i + 1))
 			[ $_i -gt 600 ] && { echo "livepatch transition stuck" >&2; return 1; }
 			usleep 100000
 		done
 	fi
-	rmmod pvlock_guest
+	rmmod "$1"
 }
 
-# Wait until pvlock_guest's livepatch transition is over (after insmod).
-guest_patched() {
+# lp_patched NAME: wait until livepatch NAME's transition is over (after
+# insmod; 60 s at most)
+lp_patched() {
 	_i=0
-	while [ "$(cat /sys/kernel/livepatch/pvlock_guest/transition 2>/dev/null)" != 0 ]; do
+	while [ "$(cat "/sys/kernel/livepatch/$1/transition" 2>/dev/null)" != 0 ]; do
 		_i=$((_i + 1))
 		[ $_i -gt 600 ] && return 1
 		usleep 100000
 	done
+}
+
+guest_unload() {
+	lp_unload pvlock_guest
+}
+
+# Wait until pvlock_guest's livepatch transition is over (after insmod).
+guest_patched() {
+	lp_patched pvlock_guest
 }
 
 # guest_agreed SECONDS: until pvlock_guest's handshake is agreed and every
