@@ -10,9 +10,16 @@
 #   bench-nested.sh [OUTDIR]   (default bench/results)
 #   BENCH_KERNEL=6.12-bookworm PVLOCK_BENCH_ROUNDS=5 PVLOCK_BENCH_SECS=20
 #   PVLOCK_BENCH_UNDER=1 (0: skip the undercommitted case)
+#   PVLOCK_BENCH_OVER=1 (0: skip the overcommitted case)
+#   PVLOCK_BENCH_ARMS=stock,pvlock,stock2: the arms, in the first round's
+#     order (reversed in even rounds); stock2 is stock again (A/A: the
+#     instrument's own noise); ablation arms (tests/qemu/bench-l2.sh):
+#     adaptive (guest only), stockhost (host side only), nodaemon (no pvlockd).
+#     Each arm but stock and pvlock gets a ratio to stock in the same rounds.
 #   PVLOCK_BENCH_VERBOSE=1 (show the L1/L2 progress lines)
 #   PVLOCK_BENCH_SHOW=SECS (first, pvlock on and its counters every 10 s: the demo)
-#   PVLOCK_BENCH_LOG=FILE: no run, only the report from an earlier run's console log
+#   PVLOCK_BENCH_LOG="FILE...": no run, only the report from an earlier run's
+#     console logs (build/logs/bench-nested-KID.log, bench-nested-under-KID.log)
 #   PVLOCK_BENCH_REAL=WL: also run real workload WL (tests/qemu/lib/wl.sh) in
 #     each run, after the lock benchmark (the demo: sysbench)
 . "$(dirname "$0")/lib.sh"
@@ -23,6 +30,20 @@ kid=${BENCH_KERNEL:-6.12-trixie}
 rounds=${PVLOCK_BENCH_ROUNDS:-5}
 secs=${PVLOCK_BENCH_SECS:-20}
 under=${PVLOCK_BENCH_UNDER:-1}
+over=${PVLOCK_BENCH_OVER:-1}
+arms=${PVLOCK_BENCH_ARMS:-stock,pvlock,stock2}
+case ",$arms," in
+*,stock,*pvlock,*|*,pvlock,*stock,*) ;;
+*) die "PVLOCK_BENCH_ARMS=$arms: stock and pvlock must be among the arms" ;;
+esac
+for a in $(echo "$arms" | tr , ' '); do
+	case $a in
+	stock|pvlock|stock2|adaptive|stockhost|nodaemon) ;;
+	*) die "PVLOCK_BENCH_ARMS: unknown arm '$a' (stock, pvlock, stock2, adaptive, stockhost, nodaemon)" ;;
+	esac
+done
+narms=$(echo "$arms" | tr , '\n' | wc -l)
+[ $((over + under)) -ge 1 ] || die "PVLOCK_BENCH_OVER=0 and PVLOCK_BENCH_UNDER=0: nothing to run"
 mkdir -p "$out"
 if [ -n "${PVLOCK_BENCH_LOG:-}" ]; then
 	log=$PVLOCK_BENCH_LOG
@@ -51,29 +72,46 @@ l1_bins=(-b "$PVLOCKCTL" -b "$PVLOCK_QUERY" -b /usr/bin/jq)
 	-k "$kid" -m kvm_amd -q -f "$VMLINUZ=/boot/vmlinuz" -f "$l2=/boot/l2.cpio.gz" \
 	-f "$KO_HOST=/pvlock/pvlock_host.ko" "${l1_bins[@]}" || die "L1 initramfs"
 
-phases=$((1 + under))
 show=${PVLOCK_BENCH_SHOW:-0}
 runs=$secs
 [ -n "$real" ] && runs=$((2 * secs))
-budget=$((phases * rounds * 2 * (runs + 40) + show + 400))
 RESULTS=$PVLOCK_ROOT/build/results/bench-nested.txt
 export RESULTS
 mkdir -p "$(dirname "$RESULTS")"
 : > "$RESULTS"
 v=()
 [ "${PVLOCK_BENCH_VERBOSE:-0}" = 1 ] && v=(-v)
-"$PVLOCK_ROOT/scripts/qemu-run.sh" "${v[@]}" -n "bench-nested-$kid" -k "$kid" -i "$l1" -s 2 -m 4096 -c max \
-	-t "$budget" -a "PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_UNDER=$under PVLOCK_BENCH_SHOW=$show${real:+ PVLOCK_BENCH_REAL=$real}" ||
-	msg "the benchmark run reported failures (see $RESULTS)"
-log=$PVLOCK_ROOT/build/logs/bench-nested-$kid.log
+log=
+# The two cases in two L1 boots. Overcommitted: an L1 of 2 vCPUs, both L2s
+# on its last one. Undercommitted: an L1 of 3 vCPUs, 1 and 2 isolated, each
+# alone on a host CPU (PVLOCK_HOST_PIN), and the solo VM's vCPU k alone on L1
+# CPU 1 + k (PVLOCK_L2_PIN=vcpu), as the workload benchmark's "under" level:
+# no L2 vCPU on L1's CPU 0 (the nested-TCG stack fault, README), and pvlockd,
+# pvlock_host's tick and the L2s' QEMU threads there, not on a measured vCPU.
+if [ "$over" = 1 ]; then
+	"$PVLOCK_ROOT/scripts/qemu-run.sh" "${v[@]}" -n "bench-nested-$kid" -k "$kid" -i "$l1" -s 2 -m 4096 -c max \
+		-t $((rounds * narms * (runs + 40) + show + 400)) \
+		-a "PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_UNDER=0 PVLOCK_BENCH_OVER=1 PVLOCK_BENCH_ARMS=$arms PVLOCK_BENCH_SHOW=$show${real:+ PVLOCK_BENCH_REAL=$real}" ||
+		msg "the overcommitted run reported failures (see $RESULTS)"
+	log=$PVLOCK_ROOT/build/logs/bench-nested-$kid.log
 fi
+if [ "$under" = 1 ]; then
+	PVLOCK_HOST_PIN=1 "$PVLOCK_ROOT/scripts/qemu-run.sh" "${v[@]}" -n "bench-nested-under-$kid" -k "$kid" -i "$l1" -s 3 -m 4096 -c max \
+		-t $((rounds * narms * (runs + 40) + 400)) \
+		-a "isolcpus=1,2 PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_UNDER=1 PVLOCK_BENCH_OVER=0 PVLOCK_BENCH_ARMS=$arms PVLOCK_BENCH_SHOW=0${real:+ PVLOCK_BENCH_REAL=$real}" ||
+		msg "the undercommitted run reported failures (see $RESULTS)"
+	log="$log $PVLOCK_ROOT/build/logs/bench-nested-under-$kid.log"
+fi
+fi
+# shellcheck disable=SC2086
+set -- $log
 
-grep -q 'PVLOCK-BENCH ' "$log" 2>/dev/null || die "no results in ${log:-the console log}"
+grep -q 'PVLOCK-BENCH ' "$@" 2>/dev/null || die "no results in ${log:-the console log}"
 
 # one CSV row per measured run
 csv=$out/nested.csv
 echo "case,vm,round,variant,ops,seconds,ops_per_s,acq_n,acq_p50_ns,acq_p99_ns,acq_p999_ns,acq_max_ns,jain,slowpath,pending,queued,waits,wait_early,halts,yields,yield_same_vm,yield_cross_vm,preempted_seen,threshold,threshold_changes,truth_same_vm,truth_landed,truth_unknown,truth_named_owner,truth_kvm_expected_milli" > "$csv"
-grep -E '^\[L2:[a-z]+\] PVLOCK-BENCH ' "$log" | sed 's/^\[L2:[a-z]*\] //' | awk '
+grep -h -E '^\[L2:[a-z]+\] PVLOCK-BENCH ' "$@" | sed 's/^\[L2:[a-z]*\] //' | awk '
 function kv(key) {	# value of " key=value", "" if absent
 	if (match(line, " " key "=[^ ]*")) return substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2)
 	return ""
@@ -106,7 +144,7 @@ awk -F, -v rounds="$rounds" -v secs="$secs" -v abi="$ABI" -v kid="$kid" \
 NR == 1 { next }
 {
 	c = $1; v = $4
-	cases[c] = 1
+	cases[c] = 1; armseen[v] = 1
 	t[c, $3, v] += $7
 	if ($3 > nr[c]) nr[c] = $3
 	k = ++n[c, v]
@@ -125,11 +163,14 @@ END {
 	srand(1)
 	print "## Nested benchmark: pvlock vs stock"
 	print ""
-	print "Kernel " abi " (" kid ") in L1 (TCG, -cpu max, 2 vCPUs) and L2 (KVM, 2 vCPUs each; the"
-	print "overcommitted pair shares one L1 vCPU, 4 vCPUs on 1; the solo VM has both);"
-	print "host: " host "; pvlock " rev "."
+	print "Kernel " abi " (" kid ") in L1 (TCG, -cpu max) and L2 (KVM, 2 vCPUs each), one L1 boot per"
+	print "case. Overcommitted: an L1 of 2 vCPUs, both L2s on its last one (4 vCPUs on 1). Undercommitted:"
+	print "an L1 of 3 vCPUs, 1 and 2 isolated (isolcpus) and each alone on a host CPU, the solo VM's"
+	print "vCPU k alone on L1 CPU 1 + k, its QEMU's other threads, pvlockd and pvlock_host's tick on CPU 0."
+	print "Host: " host "; pvlock " rev "."
 	print "Workload: pvlock_lockbench (one spinlock, 2 threads per vCPU, 2 us inside, 4 us outside),"
-	print secs " s per run, " rounds " rounds, ABBA order; throughput summed over the case's VMs."
+	print secs " s per run, " rounds " rounds, ABBA order (every arm in each round, the order reversed"
+	print "in even rounds); throughput summed over the case's VMs."
 	print "\"stock\" is pvlock_guest in its stock mode (the kernel's algorithm) without pvlock_host;"
 	print "\"pvlock\" is adaptive mode with pvlock_host and pvlockd."
 	print ""
@@ -183,6 +224,29 @@ END {
 			sum[c, v, 14] / a, sum[c, v, 15] / a, sum[c, v, 16] / a, sum[c, v, 17] / a,
 			sum[c, v, 18] / a, sum[c, v, 19] / a, sum[c, v, 20] / a, sum[c, v, 23] / a, sum[c, v, 25]
 	}
+	hdr = 0
+	for (c in cases) for (v in armseen) {
+		if (v == "stock" || v == "pvlock") continue
+		k = 0; delete ratio
+		for (r = 1; r <= nr[c]; r++)
+			if (t[c, r, "stock"] > 0 && t[c, r, v] > 0) ratio[++k] = t[c, r, v] / t[c, r, "stock"]
+		if (!k) continue
+		if (!hdr++) {
+			print ""
+			print "The other arms, each against stock in the same rounds. stock2: stock again, its ratio"
+			print "the instrument's own noise (A/A: an interval as wide as this one is the smallest"
+			print "difference the table can resolve). Ablations: adaptive (the guest's adaptive mode"
+			print "without pvlock_host), stockhost (stock mode with pvlock_host and pvlockd), nodaemon"
+			print "(adaptive with pvlock_host, no pvlockd). p50 per acquisition as above:"
+			print ""
+			print "| case | arm | rounds | arm/stock median [95% bootstrap interval] | min | max | p50 ns | slow path per 1000 |"
+			print "|---|---|---|---|---|---|---|---|"
+		}
+		delete cp; for (i = 1; i <= k; i++) cp[i] = ratio[i]
+		m = median(cp, k); boot_ci(ratio, k, ci)
+		printf "| %s | %s | %d | %.3f [%.3f-%.3f] | %.3f | %.3f | %d | %.1f |\n", c, v, k, m, ci[1], ci[2],
+			cp[1], cp[k], row(c, v, "p50"), acq[c, v] ? sum[c, v, 14] / (acq[c, v] / 1000) : 0
+	}
 	for (c in cases) if (tr[c, "pvlock", 26] > 0) {
 		print ""
 		print "Whom pvlock's directed yields reached (" c "): " tr[c, "pvlock", 26] " yields within the VM, " \
@@ -210,8 +274,8 @@ AWK
 ) "$csv" | tee "$out/nested.md"
 
 # the real workload run after each lock benchmark run (PVLOCK_BENCH_REAL)
-if grep -q 'PVLOCK-BENCH-REAL ' "$log"; then
-	grep -E '^\[L2:[a-z]+\] PVLOCK-BENCH-REAL ' "$log" | sed 's/^\[L2:[a-z]*\] PVLOCK-BENCH-REAL //' |
+if grep -q 'PVLOCK-BENCH-REAL ' "$@"; then
+	grep -h -E '^\[L2:[a-z]+\] PVLOCK-BENCH-REAL ' "$@" | sed 's/^\[L2:[a-z]*\] PVLOCK-BENCH-REAL //' |
 	awk -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
 function kv(key) {
 	if (match(" " $0, " " key "=[^ ]*")) return substr(" " $0, RSTART + length(key) + 2, RLENGTH - length(key) - 2)

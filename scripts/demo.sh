@@ -132,7 +132,7 @@ trap 'kill $hb 2>/dev/null' EXIT
 	say "    a real program's (sysbench threads, from Debian's package):"
 	legend
 	BENCH_KERNEL=$kid PVLOCK_BENCH_SHOW=${DEMO_SHOW:-60} PVLOCK_BENCH_ROUNDS=${DEMO_ROUNDS:-3} \
-		PVLOCK_BENCH_SECS=${DEMO_SECS:-15} PVLOCK_BENCH_UNDER=0 PVLOCK_BENCH_VERBOSE=1 \
+		PVLOCK_BENCH_SECS=${DEMO_SECS:-15} PVLOCK_BENCH_UNDER=0 PVLOCK_BENCH_ARMS=stock,pvlock PVLOCK_BENCH_VERBOSE=1 \
 		PVLOCK_BENCH_REAL=${DEMO_REAL-sysbench} \
 		"$PVLOCK_ROOT/scripts/bench-nested.sh" "$out"
 } 2>&1 | tee -a "$raw" | show

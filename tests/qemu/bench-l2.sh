@@ -11,6 +11,12 @@
 # PVLOCK_BENCH_REAL=WL (the demo), each run also runs the real workload WL of
 # /lib/wl.sh for as long, right after the lock benchmark: one
 # "PVLOCK-BENCH-REAL" line.
+# PVLOCK_BENCH_ARMS=stock,pvlock (the default) names the arms, in the first
+# round's order (reversed in every even round); the ablation arms take one
+# part of pvlock away: "adaptive" (the guest's adaptive mode, no pvlock_host),
+# "stockhost" (stock mode with pvlock_host and pvlockd), "nodaemon" (adaptive
+# with pvlock_host, no pvlockd), and "stock2", stock again: its ratio to
+# stock is the instrument's own noise (A/A).
 . /lib/pvtest.sh
 expect 3
 
@@ -27,12 +33,12 @@ field() { pvlockctl -j -G status 2>/dev/null | jq -r ".guest.$1"; }
 # for every VM, so that the VMs' runs overlap
 ctl_open
 
-wait_host() {	# wait_host stock|pvlock: until the host side matches
+wait_host() {	# wait_host ARM: until the host side matches the arm's
 	_i=0
 	while [ $_i -lt 600 ]; do
 		_h=$(field handshake)
-		if [ "$1" = stock ] && [ "$_h" != agreed ]; then return 0; fi
-		if [ "$1" = pvlock ] && [ "$_h" = agreed ] && [ "$(field registered)" = "$(nproc)" ]; then
+		if ! host_of "$1" && [ "$_h" != agreed ]; then return 0; fi
+		if host_of "$1" && [ "$_h" = agreed ] && [ "$(field registered)" = "$(nproc)" ]; then
 			return 0
 		fi
 		usleep 100000
@@ -41,8 +47,13 @@ wait_host() {	# wait_host stock|pvlock: until the host side matches
 	return 1
 }
 
-one() {	# one VARIANT ROUND
-	if [ "$1" = stock ]; then
+host_of() {	# host_of ARM: true if the arm has pvlock_host loaded
+	case $1 in stock|stock2|adaptive) return 1 ;; esac
+	return 0
+}
+
+one() {	# one ARM ROUND
+	if [ "$1" = stock ] || [ "$1" = stock2 ] || [ "$1" = stockhost ]; then
 		$q guest-set mode=stock
 	else
 		$q guest-set mode=adaptive
@@ -90,9 +101,13 @@ if [ "$show" -gt 0 ]; then
 	rmmod pvlock_lockbench
 	echo "PVLOCK-MARK done-pvlock 0"
 fi
+arms=$(echo "${PVLOCK_BENCH_ARMS:-stock,pvlock}" | tr , ' ')
+back=
+for a in $arms; do back="$a $back"; done
 r=1
 while [ $r -le "$rounds" ]; do
-	if [ $((r % 2)) -eq 1 ]; then one stock $r; one pvlock $r; else one pvlock $r; one stock $r; fi
+	if [ $((r % 2)) -eq 1 ]; then order=$arms; else order=$back; fi
+	for a in $order; do one "$a" $r; done
 	r=$((r + 1))
 done
 pass bench-ran "$rounds rounds of ${secs}s per variant"

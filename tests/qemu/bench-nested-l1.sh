@@ -5,42 +5,57 @@
 # overcommitted; L2s stay off L1's CPU 0, see run_l2 in lib/pvtest.sh), then
 # one alone, free to use both (undercommitted). The L1 follows the guests' rounds: when every
 # guest wants stock it unloads pvlock_host (and stops pvlockd); when every
-# guest wants pvlock it loads them.
+# guest wants pvlock it loads them. PVLOCK_BENCH_ARMS (see bench-l2.sh) adds
+# ablation arms; PVLOCK_BENCH_OVER=0 leaves out the overcommitted pair.
 . /lib/pvtest.sh
-expect $((3 + ${PVLOCK_BENCH_UNDER:-1}))
+over=${PVLOCK_BENCH_OVER:-1}
+expect $((1 + 2 * over + ${PVLOCK_BENCH_UNDER:-1}))
 
 rounds=${PVLOCK_BENCH_ROUNDS:-5}
 secs=${PVLOCK_BENCH_SECS:-20}
 per=$secs
 [ -n "${PVLOCK_BENCH_REAL:-}" ] && per=$((2 * secs))	# and a real workload as long
-to=$((rounds * 2 * (per + 40) + ${PVLOCK_BENCH_SHOW:-0} + 300))
-host_on=0
+narms=$(echo "${PVLOCK_BENCH_ARMS:-stock,pvlock}" | tr , '\n' | wc -l)
+to=$((rounds * narms * (per + 40) + ${PVLOCK_BENCH_SHOW:-0} + 300))
+host_on=off
+arms=$(echo "${PVLOCK_BENCH_ARMS:-stock,pvlock}" | tr , ' ')
+back=
+for a in $arms; do back="$a $back"; done
 
-host() {	# host on|off
-	if [ "$1" = on ] && [ $host_on = 0 ]; then
-		insmod /pvlock/pvlock_host.ko || fail host-load
-		if [ -x /usr/bin/pvlockd ]; then
-			pvlockd > /tmp/pvlockd.log 2>&1 &
-			PVLOCKD=$!
-		fi
-		host_on=1
-	elif [ "$1" = off ] && [ $host_on = 1 ]; then
+host() {	# host on|nod|off: pvlock_host and pvlockd, pvlock_host alone, neither
+	[ "$1" = $host_on ] && return 0
+	if [ $host_on != off ]; then
 		[ -n "${PVLOCKD:-}" ] && kill "$PVLOCKD" && wait "$PVLOCKD"
 		PVLOCKD=
 		rmmod pvlock_host || fail host-unload
-		host_on=0
+		host_on=off
 	fi
+	[ "$1" = off ] && return 0
+	insmod /pvlock/pvlock_host.ko || fail host-load
+	if [ "$1" = on ] && [ -x /usr/bin/pvlockd ]; then
+		pvlockd > /tmp/pvlockd.log 2>&1 &
+		PVLOCKD=$!
+	fi
+	host_on=$1
+}
+
+host_for() {	# host_for ARM: the host side of an arm (see bench-l2.sh)
+	case $1 in
+	stock|stock2|adaptive) host off ;;
+	nodaemon) host nod ;;
+	*) host on ;;
+	esac
 }
 
 follow() {	# follow NAME...: drive the host side through the guests' rounds
 	r=1
 	while [ $r -le "$rounds" ]; do
-		if [ $((r % 2)) -eq 1 ]; then order="stock pvlock"; else order="pvlock stock"; fi
+		if [ $((r % 2)) -eq 1 ]; then order=$arms; else order=$back; fi
 		for v in $order; do
 			for n in "$@"; do
 				wait_mark "$n" "want-$v $r" $((2 * secs + 300)) || { fail "follow-$n-$v-$r"; return 1; }
 			done
-			if [ "$v" = stock ]; then host off; else host on; fi
+			host_for "$v"
 			info "round $r: $v for $*"
 			for n in "$@"; do l2_say "$n" "go $v $r"; done
 		done
@@ -69,18 +84,22 @@ show() {
 
 check load-kvm load_kmods
 L2_CTL=1	# the guests start each measured run on the L1's word
-L2_APPEND="PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_SHOW=${PVLOCK_BENCH_SHOW:-0} PVLOCK_BENCH_REAL=${PVLOCK_BENCH_REAL:-}"
-run_l2 a 2 256 "$to" /boot/l2.cpio.gz
-run_l2 b 2 256 "$to" /boot/l2.cpio.gz
-[ "${PVLOCK_BENCH_SHOW:-0}" -gt 0 ] && show a b
-follow a b
-wait_l2 a
-wait_l2 b
-host off
+if [ "$over" = 1 ]; then
+	L2_APPEND="PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_SHOW=${PVLOCK_BENCH_SHOW:-0} PVLOCK_BENCH_REAL=${PVLOCK_BENCH_REAL:-} PVLOCK_BENCH_ARMS=${PVLOCK_BENCH_ARMS:-stock,pvlock}"
+	run_l2 a 2 256 "$to" /boot/l2.cpio.gz
+	run_l2 b 2 256 "$to" /boot/l2.cpio.gz
+	[ "${PVLOCK_BENCH_SHOW:-0}" -gt 0 ] && show a b
+	follow a b
+	wait_l2 a
+	wait_l2 b
+	host off
+fi
 if [ "${PVLOCK_BENCH_UNDER:-1}" = 1 ]; then
-	L2_APPEND="PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_SHOW=0 PVLOCK_BENCH_REAL=${PVLOCK_BENCH_REAL:-}"
+	L2_APPEND="PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_SHOW=0 PVLOCK_BENCH_REAL=${PVLOCK_BENCH_REAL:-} PVLOCK_BENCH_ARMS=${PVLOCK_BENCH_ARMS:-stock,pvlock}"
 	pin=${PVLOCK_L2_PIN:-last}
-	PVLOCK_L2_PIN=0
+	# an L1 of 3 or more CPUs (bench-nested.sh): each vCPU alone on one of
+	# CPUs 1.., off CPU 0; of 2: anywhere
+	if [ "$(ncpus)" -ge 3 ]; then PVLOCK_L2_PIN=vcpu; else PVLOCK_L2_PIN=0; fi
 	run_l2 solo 2 256 "$to" /boot/l2.cpio.gz
 	PVLOCK_L2_PIN=$pin
 	follow solo
