@@ -118,7 +118,7 @@ echo "case,vm,round,variant,ops,seconds,ops_per_s,acq_n,acq_p50_ns,acq_p99_ns,ac
 stealmap=$(mktemp)
 for f in "$@"; do
 	[ -s "$f.steal" ] || continue
-	sed -E 's/^([0-9]+) ([0-9]+)\|\[L2:([a-z]+)\] (.*)/\3 \1 \2 \4/;t;d' "$f.steal" | awk '
+	sed -E 's/^([0-9]+) ([0-9]+)[^|]*\|\[L2:([a-z]+)\] (.*)/\3 \1 \2 \4/;t;d' "$f.steal" | awk '
 	$4 == "PVLOCK-MODULE" && $6 == "pvlock_lockbench" { if ($5 == "load") { s0[$1] = $2; t0[$1] = $3 } else { s1[$1] = $2; t1[$1] = $3 } }
 	$4 == "PVLOCK-BENCH" && ($1 in t0) && ($1 in t1) && t1[$1] > t0[$1] {
 		r = $0; sub(/.* round=/, "", r); sub(/ .*/, "", r)

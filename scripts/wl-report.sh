@@ -24,8 +24,8 @@ echo "level,round,arm,wl,vm,seq,ops,secs,ops_per_s,p50_us,p99_us,p999_us,jain,sl
 	# the host's steal over each run (qemu-run.sh PVLOCK_STEAL_LOG): from the
 	# L1's start line to the last VM's end mark
 	if [ -s "$log.steal" ]; then
-		sed -nE 's/^([0-9]+) ([0-9]+)\|PVLOCK-WLRUN .* seq=([0-9]+).*/S \3 \1 \2/p' "$log.steal"
-		sed -nE 's/^([0-9]+) ([0-9]+)\|\[L2:[^]]+\] PVLOCK-MARK done-([0-9]+)$/E \3 \1 \2/p' "$log.steal"
+		sed -nE 's/^([0-9]+) ([0-9]+)[^|]*\|PVLOCK-WLRUN .* seq=([0-9]+).*/S \3 \1 \2/p' "$log.steal"
+		sed -nE 's/^([0-9]+) ([0-9]+)[^|]*\|\[L2:[^]]+\] PVLOCK-MARK done-([0-9]+)$/E \3 \1 \2/p' "$log.steal"
 	fi
 	sed -nE 's/^\[L2:[^]]+\] PVLOCK-WL (vm=.*)/W \1/p' "$log"
 } | awk '
