@@ -77,6 +77,8 @@ runs=$secs
 [ -n "$real" ] && runs=$((2 * secs))
 RESULTS=$PVLOCK_ROOT/build/results/bench-nested.txt
 export RESULTS
+PVLOCK_STEAL_LOG=1	# the host's steal per run (scripts/qemu-run.sh)
+export PVLOCK_STEAL_LOG
 mkdir -p "$(dirname "$RESULTS")"
 : > "$RESULTS"
 v=()
@@ -110,8 +112,23 @@ grep -q 'PVLOCK-BENCH ' "$@" 2>/dev/null || die "no results in ${log:-the consol
 
 # one CSV row per measured run
 csv=$out/nested.csv
-echo "case,vm,round,variant,ops,seconds,ops_per_s,acq_n,acq_p50_ns,acq_p99_ns,acq_p999_ns,acq_max_ns,jain,slowpath,pending,queued,waits,wait_early,halts,yields,yield_same_vm,yield_cross_vm,preempted_seen,threshold,threshold_changes,truth_same_vm,truth_landed,truth_unknown,truth_named_owner,truth_kvm_expected_milli" > "$csv"
-grep -h -E '^\[L2:[a-z]+\] PVLOCK-BENCH ' "$@" | sed 's/^\[L2:[a-z]*\] //' | awk '
+echo "case,vm,round,variant,ops,seconds,ops_per_s,acq_n,acq_p50_ns,acq_p99_ns,acq_p999_ns,acq_max_ns,jain,slowpath,pending,queued,waits,wait_early,halts,yields,yield_same_vm,yield_cross_vm,preempted_seen,threshold,threshold_changes,truth_same_vm,truth_landed,truth_unknown,truth_named_owner,truth_kvm_expected_milli,host_steal" > "$csv"
+# the host's steal during each run (qemu-run.sh PVLOCK_STEAL_LOG): from the
+# L2's load of the benchmark module to its unload; "VM ROUND VARIANT SHARE"
+stealmap=$(mktemp)
+for f in "$@"; do
+	[ -s "$f.steal" ] || continue
+	sed -E 's/^([0-9]+) ([0-9]+)[^|]*\|\[L2:([a-z]+)\] (.*)/\3 \1 \2 \4/;t;d' "$f.steal" | awk '
+	$4 == "PVLOCK-MODULE" && $6 == "pvlock_lockbench" { if ($5 == "load") { s0[$1] = $2; t0[$1] = $3 } else { s1[$1] = $2; t1[$1] = $3 } }
+	$4 == "PVLOCK-BENCH" && ($1 in t0) && ($1 in t1) && t1[$1] > t0[$1] {
+		r = $0; sub(/.* round=/, "", r); sub(/ .*/, "", r)
+		v = $0; sub(/.* variant=/, "", v); sub(/ .*/, "", v)
+		printf "%s %s %s %.4f\n", $1, r, v, (s1[$1] - s0[$1]) / (t1[$1] - t0[$1])
+		delete t0[$1]; delete t1[$1]
+	}'
+done > "$stealmap"
+grep -h -E '^\[L2:[a-z]+\] PVLOCK-BENCH ' "$@" | sed 's/^\[L2:[a-z]*\] //' | awk -v stealmap="$stealmap" '
+BEGIN { while ((getline l < stealmap) > 0) { split(l, f, " "); steal[f[1], f[2], f[3]] = f[4] } }
 function kv(key) {	# value of " key=value", "" if absent
 	if (match(line, " " key "=[^ ]*")) return substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2)
 	return ""
@@ -134,8 +151,9 @@ function js(key) {	# a number of the stats JSON
 	for (i = 1; i <= n; i++) printf ",%s", js(k[i])
 	n = split("same_vm landed unknown named_owner kvm_expected_milli", k, " ")
 	for (i = 1; i <= n; i++) printf ",%s", kv("truth_" k[i])
-	printf "\n"
+	printf ",%s\n", steal[kv("vm"), kv("round"), kv("variant")]
 }' >> "$csv"
+rm -f "$stealmap"
 
 awk -F, -v rounds="$rounds" -v secs="$secs" -v abi="$ABI" -v kid="$kid" \
     -v host="$(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" \
@@ -146,6 +164,8 @@ NR == 1 { next }
 	c = $1; v = $4
 	cases[c] = 1; armseen[v] = 1
 	t[c, $3, v] += $7
+	# with the time the build machine's own hypervisor took given back
+	if ($31 != "" && $31 < 0.9) { tc[c, $3, v] += $7 / (1 - $31); stl[c, ++nstl[c]] = $31 } else nostl = 1
 	if ($3 > nr[c]) nr[c] = $3
 	k = ++n[c, v]
 	p50[c, v, k] = $9; p99[c, v, k] = $10; p999[c, v, k] = $11; fj[c, v, k] = $13
@@ -191,6 +211,30 @@ END {
 		delete cp; for (i = 1; i <= k; i++) cp[i] = ratio[i]
 		med[c] = median(cp, k); boot_ci(ratio, k, ci)
 		printf "| %s | %d | %.3f [%.3f-%.3f] | %.3f | %.3f |\n", c, k, med[c], ci[1], ci[2], cp[1], cp[k]
+	}
+	if (!nostl) {
+		print ""
+		print "The same rounds with each run's throughput divided by the share of CPU time the build"
+		print "machine's own hypervisor left it during the run (1 - steal: /proc/stat's steal of both"
+		print "host CPUs, read as the L2 loaded and unloaded the benchmark module); every arm against"
+		print "stock (stock2: A/A):"
+		print ""
+		print "| case | host steal per run median (max) | arm | arm/stock, steal-corrected median [95%] | min | max |"
+		print "|---|---|---|---|---|---|"
+		for (c in cases) {
+			delete x; for (i = 1; i <= nstl[c]; i++) x[i] = stl[c, i]
+			sm = sprintf("%.1f%% (%.1f%%)", 100 * median(x, nstl[c]), 100 * x[nstl[c]])
+			for (v in armseen) {
+				if (v == "stock") continue
+				k = 0; delete ratio
+				for (r = 1; r <= nr[c]; r++)
+					if (tc[c, r, "stock"] > 0 && tc[c, r, v] > 0) ratio[++k] = tc[c, r, v] / tc[c, r, "stock"]
+				if (!k) continue
+				delete cp; for (i = 1; i <= k; i++) cp[i] = ratio[i]
+				m = median(cp, k); boot_ci(ratio, k, ci)
+				printf "| %s | %s | %s | %.3f [%.3f-%.3f] | %.3f | %.3f |\n", c, sm, v, m, ci[1], ci[2], cp[1], cp[k]
+			}
+		}
 	}
 	print ""
 	print "Per acquisition of the benchmark's lock, fast path included (timed around spin_lock() in"

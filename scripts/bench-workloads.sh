@@ -11,6 +11,8 @@
 #   PVLOCK_WL_LEVELS="under 4x" (also: 2x)
 #   PVLOCK_WL_LIST="build sysbench redis" (also: hackbench)
 #   (the defaults take about 45 minutes on a 2-core host)
+#   PVLOCK_WL_ARMS="none stock pvlock stock2" (a subset for noise experiments,
+#     e.g. "stock stock2": the A/A pair alone), PVLOCK_WL_WARMUP=1 (0: none)
 #   PVLOCK_BENCH_VERBOSE=1 (show the L1/L2 progress lines)
 . "$(dirname "$0")/lib.sh"
 . "$PVLOCK_ROOT/tests/qemu/common.sh"
@@ -41,15 +43,18 @@ nl=$(echo "$levels" | wc -w) nw=$(echo "$wls" | wc -w)
 budget=$((nl * rounds * 4 * (nw * (secs + 6) + 20) + 600))
 RESULTS=$PVLOCK_ROOT/build/results/bench-workloads.txt
 export RESULTS
+PVLOCK_STEAL_LOG=1	# the host's steal per run (scripts/qemu-run.sh)
+export PVLOCK_STEAL_LOG
 mkdir -p "$(dirname "$RESULTS")"
 : > "$RESULTS"
 v=()
 [ "${PVLOCK_BENCH_VERBOSE:-0}" = 1 ] && v=(-v)
 lv=$(echo "$levels" | tr ' ' %) wl=$(echo "$wls" | tr ' ' %)
+arms=$(echo "${PVLOCK_WL_ARMS:-none stock pvlock stock2}" | tr ' ' %)
 # L1: 3 CPUs, 1 and 2 isolated for the L2 vCPUs, each alone on a host CPU
 PVLOCK_HOST_PIN=1 "$PVLOCK_ROOT/scripts/qemu-run.sh" "${v[@]}" -n "bench-workloads-$kid" -k "$kid" \
 	-i "$l1" -s 3 -m 4096 -c max -t "$budget" \
-	-a "isolcpus=1,2 PVLOCK_WL_ROUNDS=$rounds PVLOCK_WL_SECS=$secs PVLOCK_WL_LEVELS=$lv PVLOCK_WL_LIST=$wl" ||
+	-a "isolcpus=1,2 PVLOCK_WL_ROUNDS=$rounds PVLOCK_WL_SECS=$secs PVLOCK_WL_LEVELS=$lv PVLOCK_WL_LIST=$wl PVLOCK_WL_ARMS=$arms PVLOCK_WL_WARMUP=${PVLOCK_WL_WARMUP:-1}" ||
 	msg "the benchmark run reported failures (see $RESULTS)"
 log=$PVLOCK_ROOT/build/logs/bench-workloads-$kid.log
 rev=$(pvlock_rev)

@@ -101,6 +101,34 @@ if [ "${PVLOCK_HOST_PIN:-0}" = 1 ]; then
 	args+=(-name "pvlock,debug-threads=on")
 fi
 
+# PVLOCK_STEAL_LOG=1 (benchmarks): LOG.steal gets each PVLOCK- line of the
+# console as it arrives, after "STEAL TOTAL WALL RUN WAIT|": this machine's
+# CPU ticks stolen by the hypervisor under it (/proc/stat "steal", both CPUs)
+# and all ticks, the wall clock (s), and the nanoseconds QEMU's vCPU threads
+# 1.. (named when PVLOCK_HOST_PIN=1, else 0) have run and have waited on a
+# runqueue of this machine (schedstat), at that moment; the reports take the
+# share stolen during each run. (This build machine is itself a VM: its CPUs
+# lose from ~1% to ~20% of their time to its host, changing from one 5-s
+# window to the next; under TCG the guests lose as much speed.)
+steal_watch() {	# steal_watch LOG STOPPER-PID
+	local line c u n sy i io irq sirq st rest tids= t r w x run wait
+	stdbuf -oL tail -n +1 -F --pid="$2" -s 0.2 "$1" 2>/dev/null |
+	while IFS= read -r line; do
+		case $line in *PVLOCK-*) ;; *) continue ;; esac
+		read -r c u n sy i io irq sirq st rest < /proc/stat
+		if [ -z "$tids" ] && [ "${PVLOCK_HOST_PIN:-0}" = 1 ]; then
+			tids=$(grep -l -E '^CPU [1-9][0-9]*/TCG$' /proc/[0-9]*/task/[0-9]*/comm 2>/dev/null |
+				sed 's|/comm$||' | tr '\n' ' ')
+		fi
+		run=0 wait=0
+		for t in $tids; do
+			read -r r w x < "$t/schedstat" 2>/dev/null || continue
+			run=$((run + r)) wait=$((wait + w))
+		done
+		echo "$st $((u + n + sy + i + io + irq + sirq + st)) $EPOCHREALTIME $run $wait|$line"
+	done
+}
+
 # One QEMU run at a time on this machine (TCG needs every core; two runs
 # at once halve each other's speed and trip their timeouts).
 if [ ${#kept[@]} -eq 0 ]; then
@@ -307,14 +335,27 @@ while :; do
 	else
 		msg "$name: booting $ABI (-smp $smp -m $mem${cpu:+ -cpu $cpu}, timeout ${to}s), log $log"
 		[ "${PVLOCK_HOST_PIN:-0}" = 1 ] && [ "$smp" -gt 1 ] && host_pin &
+		sw= stopper=
+		if [ "${PVLOCK_STEAL_LOG:-0}" = 1 ]; then
+			: > "$log"
+			sleep infinity &
+			stopper=$!
+			steal_watch "$log" "$stopper" > "$log.steal" &
+			sw=$!
+		fi
 		if [ "$verbose" = 1 ]; then
 			timeout --foreground -k 10 "$to" "${qemu[@]}" "${args[@]}" "$@" < /dev/null 2>&1 |
 				sed -u 's/\r//g' | tee "$log" | grep --line-buffered -E '^(\[L2:[^]]*\] )?PVLOCK-(RESULT|INFO|SHOW)|^\[demo\]' |
 				sed -u 's/^\(\[L2:[^]]*\] \)\?PVLOCK-SHOW //'
 			rc=${PIPESTATUS[0]}
 		else
-			timeout -k 10 "$to" "${qemu[@]}" "${args[@]}" "$@" < /dev/null 2>&1 | tr -d '\r' > "$log"
+			# line by line, as the lines come, for the steal watcher
+			timeout -k 10 "$to" "${qemu[@]}" "${args[@]}" "$@" < /dev/null 2>&1 | sed -u 's/\r//g' > "$log"
 			rc=${PIPESTATUS[0]}
+		fi
+		if [ -n "$stopper" ]; then
+			kill "$stopper" 2>/dev/null
+			wait "$sw" 2>/dev/null
 		fi
 	fi
 	secs=$(elapsed "$t0")

@@ -18,9 +18,15 @@ mkdir -p "$out"
 
 # the L1 names each run (level, round, arm) by its sequence number; the
 # guests' result lines carry the same number
-echo "level,round,arm,wl,vm,seq,ops,secs,ops_per_s,p50_us,p99_us,p999_us,jain,slowpath,queued,waits,halts,yields,yield_same_vm,threshold" > "$csv"
+echo "level,round,arm,wl,vm,seq,ops,secs,ops_per_s,p50_us,p99_us,p999_us,jain,slowpath,queued,waits,halts,yields,yield_same_vm,threshold,host_steal" > "$csv"
 {
 	sed -nE 's/^PVLOCK-WLRUN level=([^ ]+) round=([0-9]+) arm=([^ ]+) wl=([^ ]+) seq=([0-9]+).*/R \5 \1 \2 \3 \4/p' "$log"
+	# the host's steal over each run (qemu-run.sh PVLOCK_STEAL_LOG): from the
+	# L1's start line to the last VM's end mark
+	if [ -s "$log.steal" ]; then
+		sed -nE 's/^([0-9]+) ([0-9]+)[^|]*\|PVLOCK-WLRUN .* seq=([0-9]+).*/S \3 \1 \2/p' "$log.steal"
+		sed -nE 's/^([0-9]+) ([0-9]+)[^|]*\|\[L2:[^]]+\] PVLOCK-MARK done-([0-9]+)$/E \3 \1 \2/p' "$log.steal"
+	fi
 	sed -nE 's/^\[L2:[^]]+\] PVLOCK-WL (vm=.*)/W \1/p' "$log"
 } | awk '
 function kv(line, key,   m) {	# value of " key=value" in line, "" if absent
@@ -32,6 +38,8 @@ function js(key,   m) {	# a number from the stats JSON
 	return ""
 }
 $1 == "R" { if ($4 > 0) { lv[$2] = $3; rd[$2] = $4; arm[$2] = $5; wl[$2] = $6 }; next }
+$1 == "S" { s0[$2] = $3; t0[$2] = $4; next }
+$1 == "E" { s1[$2] = $3; t1[$2] = $4; next }
 $1 == "W" {
 	line = " " substr($0, 3)
 	seq = kv(line, "seq")
@@ -40,11 +48,19 @@ $1 == "W" {
 	if (cs <= 0 || ops <= 0) next
 	st = ""
 	if (match(line, " stats=.*")) st = substr(line, RSTART + 7)
-	printf "%s,%s,%s,%s,%s,%s,%d,%.2f,%.2f,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
+	w[++nrow] = sprintf("%s,%s,%s,%s,%s,%s,%d,%.2f,%.2f,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s",
 		lv[seq], rd[seq], arm[seq], wl[seq], kv(line, "vm"), seq, ops, cs / 100, ops / (cs / 100),
 		kv(line, "p50_us"), kv(line, "p99_us"), kv(line, "p999_us"), kv(line, "jain"),
 		js("slowpath"), js("queued"), js("waits"), js("halts"), js("yields"),
-		js("yield_same_vm"), js("threshold")
+		js("yield_same_vm"), js("threshold"))
+	wseq[nrow] = seq
+}
+END {
+	for (i = 1; i <= nrow; i++) {
+		q = wseq[i]
+		f = (q in s0) && (q in s1) && t1[q] > t0[q] ? sprintf("%.4f", (s1[q] - s0[q]) / (t1[q] - t0[q])) : ""
+		print w[i] "," f
+	}
 }' >> "$csv"
 rows=$(($(wc -l < "$csv") - 1))
 [ "$rows" -gt 0 ] || die "no results in $log"
@@ -56,6 +72,10 @@ NR == 1 { next }
 	if (!(key in seen)) { seen[key] = 1; order[++nk] = key }
 	wls[$4] = 1; lvls[$1] = 1
 	tp[$4, $1, $2, $3] += $9			# throughput summed over the VMs
+	# and with the time the host's hypervisor took from this machine's CPUs
+	# (the host_steal column) given back: ops per second of CPU received
+	if ($21 != "" && $21 < 0.9) { tc[$4, $1, $2, $3] += $9 / (1 - $21); nst++
+		stl[$1, ++nstl[$1]] = $21 } else nostl = 1
 	if ($2 > nr[$4, $1]) nr[$4, $1] = $2
 	n = ++cnt[$4, $1, $3]
 	if ($10 != "") { p50[$4, $1, $3, n] = $10; p99[$4, $1, $3, n] = $11; p999[$4, $1, $3, n] = $12 }
@@ -108,6 +128,34 @@ END {
 			print line " |"
 		}
 		print ""
+		if (nst && !nostl) {
+			print "The same rounds with each run's throughput divided by the share of CPU time this"
+			print "machine's own hypervisor left it during the run (1 - steal; the steal of both host CPUs"
+			print "from /proc/stat, read as the run began and ended):"
+			print ""
+			print "| level | rounds | host steal per run median (max) | pvlock/none, steal-corrected | pvlock/stock, steal-corrected | A/A, steal-corrected |"
+			print "|---|---|---|---|---|---|"
+			for (li = 1; li <= nl; li++) {
+				lv = L[li]
+				if (!((w, lv) in nr)) continue
+				delete x; for (i = 1; i <= nstl[lv]; i++) x[i] = stl[lv, i]
+				line = sprintf("| %s | %d | %.1f%% (%.1f%%)", lv, nr[w, lv], 100 * median(x, nstl[lv]), 100 * x[nstl[lv]])
+				split("none stock stock", base, " "); split("pvlock pvlock stock2", top, " ")
+				for (c = 1; c <= 3; c++) {
+					k = 0; delete r
+					for (rd = 1; rd <= nr[w, lv]; rd++) {
+						a = tc[w, lv, rd, base[c]]; b = tc[w, lv, rd, top[c]]
+						if (a > 0 && b > 0) r[++k] = b / a
+					}
+					if (!k) { line = line " | -"; continue }
+					delete cp; for (i = 1; i <= k; i++) cp[i] = r[i]
+					m = median(cp, k); boot_ci(r, k, ci)
+					line = line sprintf(" | %.3f [%.3f-%.3f] (%.3f-%.3f)", m, ci[1], ci[2], cp[1], cp[k])
+				}
+				print line " |"
+			}
+			print ""
+		}
 		# throughput per arm, tails, fairness, slow path
 		print "| level | arm | ops/s (median over rounds, VMs summed) | p50 / p99 / p99.9 latency, us (median over runs) | per run (median) | Jain (threads) | slow-path calls/s | blocked waits/s | halts+yields/s | threshold |"
 		print "|---|---|---|---|---|---|---|---|---|---|"
