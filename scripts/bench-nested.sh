@@ -174,6 +174,14 @@ NR == 1 { next }
 	for (i = 14; i <= 25; i++) sum[c, v, i] += $i
 	for (i = 26; i <= 30; i++) tr[c, v, i] += $i
 }
+# whether case c's pvlock/stock median meets target x, and whether its
+# interval says so too
+function verdict(c, x) {
+	if (lo[c] >= x) return "met"
+	if (med[c] >= x) return "met by the median; the interval reaches below " x ": not resolved"
+	if (hi[c] < x) return "missed"
+	return "missed by the median; the interval reaches " x ": not resolved"
+}
 function row(c, v, what,   i, a, m) {
 	m = n[c, v]
 	for (i = 1; i <= m; i++) a[i] = what == "p50" ? p50[c, v, i] : what == "p99" ? p99[c, v, i] : what == "p999" ? p999[c, v, i] : fj[c, v, i]
@@ -209,7 +217,7 @@ END {
 			if (t[c, r, "stock"] > 0 && t[c, r, "pvlock"] > 0) ratio[++k] = t[c, r, "pvlock"] / t[c, r, "stock"]
 		if (!k) continue
 		delete cp; for (i = 1; i <= k; i++) cp[i] = ratio[i]
-		med[c] = median(cp, k); boot_ci(ratio, k, ci)
+		med[c] = median(cp, k); boot_ci(ratio, k, ci); lo[c] = ci[1]; hi[c] = ci[2]
 		printf "| %s | %d | %.3f [%.3f-%.3f] | %.3f | %.3f |\n", c, k, med[c], ci[1], ci[2], cp[1], cp[k]
 	}
 	if (!nostl) {
@@ -304,11 +312,11 @@ END {
 	print ""
 	for (c in cases) {
 		if (c == "undercommitted") {
-			printf "- %s: median %.3f: %s\n", c, med[c], (med[c] >= 0.98 ? "met" : "missed")
+			printf "- %s: median %.3f [%.3f-%.3f]: %s\n", c, med[c], lo[c], hi[c], verdict(c, 0.98)
 			continue
 		}
-		printf "- %s: median %.3f (%s); p99 %d vs %d (%s); p99.9 %d vs %d (%s); Jain %.3f vs %.3f (%s)\n", c,
-			med[c], (med[c] >= 1.3 ? "met" : "missed"),
+		printf "- %s: median %.3f [%.3f-%.3f] (%s); p99 %d vs %d (%s); p99.9 %d vs %d (%s); Jain %.3f vs %.3f (%s)\n", c,
+			med[c], lo[c], hi[c], verdict(c, 1.3),
 			q[c, "pvlock", 99], q[c, "stock", 99], (q[c, "pvlock", 99] <= 1.1 * q[c, "stock", 99] ? "met" : "missed"),
 			q[c, "pvlock", 999], q[c, "stock", 999], (q[c, "pvlock", 999] <= 1.1 * q[c, "stock", 999] ? "met" : "missed"),
 			q[c, "pvlock", 1], q[c, "stock", 1], (q[c, "pvlock", 1] >= q[c, "stock", 1] - 0.05 ? "met" : "missed")
