@@ -165,7 +165,7 @@ NR == 1 { next }
 	cases[c] = 1; armseen[v] = 1
 	t[c, $3, v] += $7
 	# with the time the build machine's own hypervisor took given back
-	if ($31 != "" && $31 < 0.9) { tc[c, $3, v] += $7 / (1 - $31); stl[c, ++nstl[c]] = $31 } else nostl = 1
+	if ($31 != "" && $31 < 0.9) { sxs[c, $3, v] += $31; sxn[c, $3, v]++; stl[c, ++nstl[c]] = $31 }
 	if ($3 > nr[c]) nr[c] = $3
 	k = ++n[c, v]
 	p50[c, v, k] = $9; p99[c, v, k] = $10; p999[c, v, k] = $11; fj[c, v, k] = $13
@@ -173,6 +173,37 @@ NR == 1 { next }
 	acq[c, v] += $8; ops[c, v] += $5
 	for (i = 14; i <= 25; i++) sum[c, v, i] += $i
 	for (i = 26; i <= 30; i++) tr[c, v, i] += $i
+}
+# fit_b(c, rp, n): the slope b of log(ops/s) on steal within the arms, over
+# the runs of rounds rp[1..n] (with repeats) of case c; sets fit_r2
+function fit_b(c, rp, n,   i, a, k, my, mx, cnt, sxx, sxy, syy, dx, dy) {
+	delete my; delete mx; delete cnt
+	for (i = 1; i <= n; i++) for (a in armseen) {
+		k = c SUBSEP rp[i] SUBSEP a
+		if (!(k in sx) || t[k] <= 0) continue
+		my[a] += log(t[k]); mx[a] += sx[k]; cnt[a]++
+	}
+	for (a in cnt) { my[a] /= cnt[a]; mx[a] /= cnt[a] }
+	sxx = sxy = syy = 0
+	for (i = 1; i <= n; i++) for (a in cnt) {
+		k = c SUBSEP rp[i] SUBSEP a
+		if (!(k in sx) || t[k] <= 0) continue
+		dx = sx[k] - mx[a]; dy = log(t[k]) - my[a]
+		sxx += dx * dx; sxy += dx * dy; syy += dy * dy
+	}
+	fit_r2 = sxx > 0 && syy > 0 ? sxy * sxy / (sxx * syy) : 0
+	return sxx > 0 ? sxy / sxx : 0
+}
+# adj_median(c, rp, n, b, base, top): median over rounds rp[1..n] of top/base
+# ops/s, each run moved to the same steal with slope b; "" if none has both
+function adj_median(c, rp, n, b, base, top,   i, kb, kt, r, k) {
+	k = 0; delete r
+	for (i = 1; i <= n; i++) {
+		kb = c SUBSEP rp[i] SUBSEP base; kt = c SUBSEP rp[i] SUBSEP top
+		if (!(kb in sx) || !(kt in sx) || t[kb] <= 0 || t[kt] <= 0) continue
+		r[++k] = t[kt] / t[kb] * exp(-b * (sx[kt] - sx[kb]))
+	}
+	return k ? median(r, k) : ""
 }
 # whether case c's pvlock/stock median meets target x, and whether its
 # interval says so too
@@ -220,28 +251,38 @@ END {
 		med[c] = median(cp, k); boot_ci(ratio, k, ci); lo[c] = ci[1]; hi[c] = ci[2]
 		printf "| %s | %d | %.3f [%.3f-%.3f] | %.3f | %.3f |\n", c, k, med[c], ci[1], ci[2], cp[1], cp[k]
 	}
-	if (!nostl) {
-		print ""
-		print "The same rounds with each run's throughput divided by the share of CPU time the build"
-		print "machine's own hypervisor left it during the run (1 - steal: /proc/stat's steal of both"
-		print "host CPUs, read as the L2 loaded and unloaded the benchmark module); every arm against"
-		print "stock (stock2: A/A):"
-		print ""
-		print "| case | host steal per run median (max) | arm | arm/stock, steal-corrected median [95%] | min | max |"
-		print "|---|---|---|---|---|---|"
-		for (c in cases) {
-			delete x; for (i = 1; i <= nstl[c]; i++) x[i] = stl[c, i]
-			sm = sprintf("%.1f%% (%.1f%%)", 100 * median(x, nstl[c]), 100 * x[nstl[c]])
-			for (v in armseen) {
-				if (v == "stock") continue
-				k = 0; delete ratio
-				for (r = 1; r <= nr[c]; r++)
-					if (tc[c, r, "stock"] > 0 && tc[c, r, v] > 0) ratio[++k] = tc[c, r, v] / tc[c, r, "stock"]
-				if (!k) continue
-				delete cp; for (i = 1; i <= k; i++) cp[i] = ratio[i]
-				m = median(cp, k); boot_ci(ratio, k, ci)
-				printf "| %s | %s | %s | %.3f [%.3f-%.3f] | %.3f | %.3f |\n", c, sm, v, m, ci[1], ci[2], cp[1], cp[k]
+	for (k in sxn) sx[k] = sxs[k] / sxn[k]	# a round's steal: the mean of its VMs'
+	hdr = 0
+	for (c in cases) {
+		if (!nstl[c]) continue
+		if (!hdr++) {
+			print ""
+			print "The same rounds adjusted for the build machine's own steal (the time its hypervisor took"
+			print "from its CPUs while the L2s ran the benchmark module, /proc/stat, both CPUs): log(ops/s)"
+			print "= arm + b x steal fitted over the case's runs, each ratio taken between runs moved to the"
+			print "same steal; R^2: the share of the within-arm variance steal explains; the interval"
+			print "resamples rounds and fits b again each time (stock2: A/A):"
+			print ""
+			print "| case | host steal per run median (max) | b | R^2 | arm | arm/stock, adjusted median [95%] |"
+			print "|---|---|---|---|---|---|"
+		}
+		delete x; for (i = 1; i <= nstl[c]; i++) x[i] = stl[c, i]
+		sm = sprintf("%.1f%% (%.1f%%)", 100 * median(x, nstl[c]), 100 * x[nstl[c]])
+		delete pick; for (i = 1; i <= nr[c]; i++) pick[i] = i
+		bb = fit_b(c, pick, nr[c]); r2 = fit_r2
+		for (v in armseen) {
+			if (v == "stock") continue
+			m = adj_median(c, pick, nr[c], bb, "stock", v)
+			if (m == "") continue
+			delete bm; nb = 0
+			for (b = 1; b <= 1000; b++) {
+				delete rp; for (i = 1; i <= nr[c]; i++) rp[i] = int(rand() * nr[c]) + 1
+				y = adj_median(c, rp, nr[c], fit_b(c, rp, nr[c]), "stock", v)
+				if (y != "") bm[++nb] = y
 			}
+			median(bm, nb)
+			printf "| %s | %s | %.2f | %.2f | %s | %.3f [%.3f-%.3f] |\n", c, sm, bb, r2, v, m,
+				bm[int(nb * 0.025) + 1], bm[int(nb * 0.975)]
 		}
 	}
 	print ""
