@@ -74,6 +74,7 @@ deps:
 check: deps
 	@$(MAKE) -s -C tests/unit run
 	@tests/qemu/runner-selftest.sh >> build/results/check.txt || true
+	@tests/bench-selftest.sh >> build/results/check.txt || true
 	@rm -f build/results/sim.txt; $(MAKE) -s -C tests/sim test || \
 		{ mkdir -p build/results; echo 'FAIL sim/build: make -C tests/sim test failed' >> build/results/sim.txt; }
 	@scripts/tally.sh build/results/check.txt build/results/sim.txt

@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Self-test of the benchmarks' design and statistics, without QEMU: the
+# workload benchmark's round order (tests/qemu/wl-l1.sh order(): a Williams
+# design) and its report's steal adjustment (scripts/wl-report.sh) on a
+# made-up console whose throughputs follow log(ops/s) = arm - 2 x steal
+# exactly. Prints "PASS bench/<case>" or "FAIL bench/<case>: why" per case
+# (make check appends them to build/results/check.txt); exit 1 if any failed.
+. "$(dirname "$0")/../scripts/lib.sh"
+
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+nfail=0
+ok() { echo "PASS bench/$1"; }
+ko() { echo "FAIL bench/$1: $2"; nfail=$((nfail + 1)); }
+
+# --- the round order -----------------------------------------------------
+sed -n '/^order() {/,/^}/p' "$PVLOCK_ROOT/tests/qemu/wl-l1.sh" > "$T/order.sh"
+# shellcheck disable=SC1091
+. "$T/order.sh"
+arms="none stock pvlock stock2"
+for r in 1 2 3 4 5 6 7 8; do echo "$(order $r)"; done > "$T/rounds"
+bad=$(awk '{
+	if (NF != 4) { print "round " NR " has " NF " arms"; next }
+	for (i = 1; i <= NF; i++) { pos[$i, i]++; if (seen[NR, $i]++) print "round " NR " repeats " $i }
+	for (i = 2; i <= NF; i++) pair[$(i - 1), $i]++
+	if (NR > 1 && prev == $1) print "round " NR " starts with " $1 ", the arm that ended round " NR - 1
+	prev = $NF
+}
+END {
+	split("none stock pvlock stock2", a, " ")
+	for (x = 1; x <= 4; x++) for (p = 1; p <= 4; p++)
+		if (pos[a[x], p] != 2) print a[x] " in position " p " " pos[a[x], p] + 0 " times in 8 rounds, want 2"
+	for (x = 1; x <= 4; x++) for (y = 1; y <= 4; y++)
+		if (x != y && pair[a[x], a[y]] != 2) print a[y] " right after " a[x] " " pair[a[x], a[y]] + 0 " times in 8 rounds, want 2"
+}' "$T/rounds")
+if [ -z "$bad" ]; then
+	ok "williams-order: $(head -4 "$T/rounds" | tr -s ' ' | sed 's/ $//' | paste -sd '|' -)"
+else
+	ko williams-order "$(echo "$bad" | head -3 | paste -sd ';' -)"
+fi
+# odd numbers of arms: 2n rows, every arm once per row
+arms="a b c"
+rows=$(for r in 1 2 3 4 5 6; do echo "$(order $r)"; done | sort -u | wc -l)
+if [ "$rows" = 6 ]; then ok "williams-order-odd: 6 distinct rows of 3 arms"; else ko williams-order-odd "$rows distinct rows of 6"; fi
+
+# --- the steal adjustment ------------------------------------------------
+# two workloads' worth of made-up runs: arm levels 100 (stock, stock2), 110
+# (pvlock), 90 (none); steal per run from a fixed list; log(ops/s) =
+# log(level) - 2 x steal. Raw A/A then differs from 1, adjusted it is 1.
+log=$T/con.log
+: > "$log"; : > "$log.steal"
+st=0 tot=0 seq=0
+steals=(0.02 0.15 0.05 0.30 0.01 0.10 0.08 0.22 0.04 0.12 0.18 0.03)
+k=0
+for r in 1 2 3 4 5 6 7 8; do
+	for arm in none stock pvlock stock2; do
+		case $arm in none) lvl=90 ;; pvlock) lvl=110 ;; *) lvl=100 ;; esac
+		s=${steals[k % ${#steals[@]}]}
+		k=$((k + 1)) seq=$((seq + 1))
+		ops=$(awk -v l="$lvl" -v s="$s" 'BEGIN { printf "%d", 1000 * l * exp(-2 * s) }')
+		line="PVLOCK-WLRUN level=under round=$r arm=$arm wl=syn seq=$seq t=0"
+		echo "$line" >> "$log"
+		echo "$st $tot 0 0 0|$line" >> "$log.steal"
+		# 10000 ticks in the run, s of them stolen
+		tot=$((tot + 10000)) st=$((st + $(awk -v s="$s" 'BEGIN { printf "%d", s * 10000 }')))
+		echo "[L2:a] PVLOCK-WL vm=a seq=$seq wl=syn arm=$arm ops=$ops cs=100 stats={}" >> "$log"
+		echo "$st $tot 0 0 0|[L2:a] PVLOCK-MARK done-$seq" >> "$log.steal"
+	done
+done
+if "$PVLOCK_ROOT/scripts/wl-report.sh" "$log" "$T/out" "made up" > "$T/rep.err" 2>&1; then
+	row=$(sed -n '/adjusted for this build machine/,/^$/d; /^| under | 8 | [0-9.]*% /p' "$T/out/workloads.md")
+	raw=$(grep -m1 '^| under | 8 | [0-9]' "$T/out/workloads.md")
+	b=$(echo "$row" | awk -F'|' '{ gsub(/ /, "", $5); print $5 }')
+	r2=$(echo "$row" | awk -F'|' '{ gsub(/ /, "", $6); print $6 }')
+	aa=$(echo "$row" | awk -F'|' '{ split($9, x, " "); print x[1] }')
+	ps=$(echo "$row" | awk -F'|' '{ split($8, x, " "); print x[1] }')
+	rawaa=$(echo "$raw" | awk -F'|' '{ split($6, x, " "); print x[1] }')
+	if [ "$b" = -2.00 ] && [ "$r2" = 1.00 ] && [ "$aa" = 1.000 ] && [ "$ps" = 1.100 ] &&
+	   [ "$rawaa" != 1.000 ]; then
+		ok "steal-adjustment: b $b, R^2 $r2 fitted; A/A raw $rawaa, adjusted $aa; pvlock/stock adjusted $ps (1.1 built in)"
+	else
+		ko steal-adjustment "b '$b' R^2 '$r2' A/A raw '$rawaa' adjusted '$aa' pvlock/stock '$ps' (want -2.00, 1.00, not 1.000, 1.000, 1.100)"
+	fi
+	if grep -q '^under,1,none,syn,a,1,.*,0.0200$' "$T/out/workloads.csv"; then
+		ok "steal-column: each run's share from the steal log"
+	else
+		ko steal-column "$(sed -n 2p "$T/out/workloads.csv")"
+	fi
+else
+	ko steal-adjustment "wl-report.sh failed: $(tail -1 "$T/rep.err")"
+fi
+
+[ $nfail -eq 0 ]
