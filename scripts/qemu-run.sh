@@ -338,7 +338,7 @@ while :; do
 		sw= stopper=
 		if [ "${PVLOCK_STEAL_LOG:-0}" = 1 ]; then
 			: > "$log"
-			sleep infinity &
+			sleep $((to + 60)) &	# bounded: gone even if this script is killed
 			stopper=$!
 			steal_watch "$log" "$stopper" > "$log.steal" &
 			sw=$!
