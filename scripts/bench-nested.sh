@@ -118,7 +118,7 @@ echo "case,vm,round,variant,ops,seconds,ops_per_s,acq_n,acq_p50_ns,acq_p99_ns,ac
 stealmap=$(mktemp)
 for f in "$@"; do
 	[ -s "$f.steal" ] || continue
-	sed -E 's/^([0-9]+) ([0-9]+)[^|]*\|\[L2:([a-z]+)\] (.*)/\3 \1 \2 \4/;t;d' "$f.steal" | awk '
+	sed -E 's/^([0-9]+) ([0-9]+)\|\[L2:([a-z]+)\] (.*)/\3 \1 \2 \4/;t;d' "$f.steal" | awk '
 	$4 == "PVLOCK-MODULE" && $6 == "pvlock_lockbench" { if ($5 == "load") { s0[$1] = $2; t0[$1] = $3 } else { s1[$1] = $2; t1[$1] = $3 } }
 	$4 == "PVLOCK-BENCH" && ($1 in t0) && ($1 in t1) && t1[$1] > t0[$1] {
 		r = $0; sub(/.* round=/, "", r); sub(/ .*/, "", r)
@@ -164,7 +164,7 @@ NR == 1 { next }
 	c = $1; v = $4
 	cases[c] = 1; armseen[v] = 1
 	t[c, $3, v] += $7
-	# with the time the build machine's own hypervisor took given back
+	# the share of CPU time the build machine's hypervisor took during the run
 	if ($31 != "" && $31 < 0.9) { sxs[c, $3, v] += $31; sxn[c, $3, v]++; stl[c, ++nstl[c]] = $31 }
 	if ($3 > nr[c]) nr[c] = $3
 	k = ++n[c, v]
@@ -173,37 +173,6 @@ NR == 1 { next }
 	acq[c, v] += $8; ops[c, v] += $5
 	for (i = 14; i <= 25; i++) sum[c, v, i] += $i
 	for (i = 26; i <= 30; i++) tr[c, v, i] += $i
-}
-# fit_b(c, rp, n): the slope b of log(ops/s) on steal within the arms, over
-# the runs of rounds rp[1..n] (with repeats) of case c; sets fit_r2
-function fit_b(c, rp, n,   i, a, k, my, mx, cnt, sxx, sxy, syy, dx, dy) {
-	delete my; delete mx; delete cnt
-	for (i = 1; i <= n; i++) for (a in armseen) {
-		k = c SUBSEP rp[i] SUBSEP a
-		if (!(k in sx) || t[k] <= 0) continue
-		my[a] += log(t[k]); mx[a] += sx[k]; cnt[a]++
-	}
-	for (a in cnt) { my[a] /= cnt[a]; mx[a] /= cnt[a] }
-	sxx = sxy = syy = 0
-	for (i = 1; i <= n; i++) for (a in cnt) {
-		k = c SUBSEP rp[i] SUBSEP a
-		if (!(k in sx) || t[k] <= 0) continue
-		dx = sx[k] - mx[a]; dy = log(t[k]) - my[a]
-		sxx += dx * dx; sxy += dx * dy; syy += dy * dy
-	}
-	fit_r2 = sxx > 0 && syy > 0 ? sxy * sxy / (sxx * syy) : 0
-	return sxx > 0 ? sxy / sxx : 0
-}
-# adj_median(c, rp, n, b, base, top): median over rounds rp[1..n] of top/base
-# ops/s, each run moved to the same steal with slope b; "" if none has both
-function adj_median(c, rp, n, b, base, top,   i, kb, kt, r, k) {
-	k = 0; delete r
-	for (i = 1; i <= n; i++) {
-		kb = c SUBSEP rp[i] SUBSEP base; kt = c SUBSEP rp[i] SUBSEP top
-		if (!(kb in sx) || !(kt in sx) || t[kb] <= 0 || t[kt] <= 0) continue
-		r[++k] = t[kt] / t[kb] * exp(-b * (sx[kt] - sx[kb]))
-	}
-	return k ? median(r, k) : ""
 }
 # whether case c's pvlock/stock median meets target x, and whether its
 # interval says so too
@@ -268,21 +237,11 @@ END {
 		}
 		delete x; for (i = 1; i <= nstl[c]; i++) x[i] = stl[c, i]
 		sm = sprintf("%.1f%% (%.1f%%)", 100 * median(x, nstl[c]), 100 * x[nstl[c]])
-		delete pick; for (i = 1; i <= nr[c]; i++) pick[i] = i
-		bb = fit_b(c, pick, nr[c]); r2 = fit_r2
 		for (v in armseen) {
 			if (v == "stock") continue
-			m = adj_median(c, pick, nr[c], bb, "stock", v)
-			if (m == "") continue
-			delete bm; nb = 0
-			for (b = 1; b <= 1000; b++) {
-				delete rp; for (i = 1; i <= nr[c]; i++) rp[i] = int(rand() * nr[c]) + 1
-				y = adj_median(c, rp, nr[c], fit_b(c, rp, nr[c]), "stock", v)
-				if (y != "") bm[++nb] = y
-			}
-			median(bm, nb)
-			printf "| %s | %s | %.2f | %.2f | %s | %.3f [%.3f-%.3f] |\n", c, sm, bb, r2, v, m,
-				bm[int(nb * 0.025) + 1], bm[int(nb * 0.975)]
+			m = steal_adjusted(t, sx, armseen, c, nr[c], "stock", v, ci)
+			if (m != "")
+				printf "| %s | %s | %.2f | %.2f | %s | %.3f [%.3f-%.3f] |\n", c, sm, steal_b, steal_r2, v, m, ci[1], ci[2]
 		}
 	}
 	print ""

@@ -102,30 +102,19 @@ if [ "${PVLOCK_HOST_PIN:-0}" = 1 ]; then
 fi
 
 # PVLOCK_STEAL_LOG=1 (benchmarks): LOG.steal gets each PVLOCK- line of the
-# console as it arrives, after "STEAL TOTAL WALL RUN WAIT|": this machine's
-# CPU ticks stolen by the hypervisor under it (/proc/stat "steal", both CPUs)
-# and all ticks, the wall clock (s), and the nanoseconds QEMU's vCPU threads
-# 1.. (named when PVLOCK_HOST_PIN=1, else 0) have run and have waited on a
-# runqueue of this machine (schedstat), at that moment; the reports take the
-# share stolen during each run. (This build machine is itself a VM: its CPUs
-# lose from ~1% to ~20% of their time to its host, changing from one 5-s
-# window to the next; under TCG the guests lose as much speed.)
+# console as it arrives, after "STEAL TOTAL|": this machine's CPU ticks
+# stolen by the hypervisor under it (/proc/stat "steal", both CPUs) and all
+# its ticks, at that moment; the reports take the share stolen during each
+# run. (This build machine is itself a VM: its CPUs lose from 0% to a third
+# of their time to its host, changing from one 5-s window to the next; under
+# TCG the guests lose that speed and more.)
 steal_watch() {	# steal_watch LOG STOPPER-PID
-	local line c u n sy i io irq sirq st rest tids= t r w x run wait
+	local line c u n sy i io irq sirq st rest
 	stdbuf -oL tail -n +1 -F --pid="$2" -s 0.2 "$1" 2>/dev/null |
 	while IFS= read -r line; do
 		case $line in *PVLOCK-*) ;; *) continue ;; esac
 		read -r c u n sy i io irq sirq st rest < /proc/stat
-		if [ -z "$tids" ] && [ "${PVLOCK_HOST_PIN:-0}" = 1 ]; then
-			tids=$(grep -l -E '^CPU [1-9][0-9]*/TCG$' /proc/[0-9]*/task/[0-9]*/comm 2>/dev/null |
-				sed 's|/comm$||' | tr '\n' ' ')
-		fi
-		run=0 wait=0
-		for t in $tids; do
-			read -r r w x < "$t/schedstat" 2>/dev/null || continue
-			run=$((run + r)) wait=$((wait + w))
-		done
-		echo "$st $((u + n + sy + i + io + irq + sirq + st)) $EPOCHREALTIME $run $wait|$line"
+		echo "$st $((u + n + sy + i + io + irq + sirq + st))|$line"
 	done
 }
 

@@ -36,3 +36,64 @@ function jain(x, n,   i, s, q) {
 	}
 	return q > 0 ? s * s / (n * q) : 0
 }
+
+# Adjusting for the build machine's steal (scripts/qemu-run.sh
+# PVLOCK_STEAL_LOG): val[p, round, arm] is a run's throughput and sx[p,
+# round, arm] the share of CPU time stolen from this machine during it; p
+# names the set (a case; a workload and its level); arms has the arm names
+# as keys. The model: log(val) = arm + b x steal.
+
+# steal_fit(val, sx, arms, p, rp, n): b fitted within the arms over the
+# runs of rounds rp[1..n] (repeats allowed); sets steal_r2, the share of the
+# within-arm variance steal explains
+function steal_fit(val, sx, arms, p, rp, n,   i, a, k, my, mx, cnt, sxx, sxy, syy, dx, dy) {
+	for (i = 1; i <= n; i++) for (a in arms) {
+		k = p SUBSEP rp[i] SUBSEP a
+		if (!(k in sx) || val[k] <= 0) continue
+		my[a] += log(val[k]); mx[a] += sx[k]; cnt[a]++
+	}
+	for (a in cnt) { my[a] /= cnt[a]; mx[a] /= cnt[a] }
+	for (i = 1; i <= n; i++) for (a in cnt) {
+		k = p SUBSEP rp[i] SUBSEP a
+		if (!(k in sx) || val[k] <= 0) continue
+		dx = sx[k] - mx[a]; dy = log(val[k]) - my[a]
+		sxx += dx * dx; sxy += dx * dy; syy += dy * dy
+	}
+	steal_r2 = sxx > 0 && syy > 0 ? sxy * sxy / (sxx * syy) : 0
+	return sxx > 0 ? sxy / sxx : 0
+}
+
+# steal_ratio(val, sx, p, rp, n, b, base, top): the median over rounds
+# rp[1..n] of top/base, the two runs moved to the same steal with slope b;
+# "" if no round has both
+function steal_ratio(val, sx, p, rp, n, b, base, top,   i, kb, kt, r, k) {
+	for (i = 1; i <= n; i++) {
+		kb = p SUBSEP rp[i] SUBSEP base; kt = p SUBSEP rp[i] SUBSEP top
+		if (!(kb in sx) || !(kt in sx) || val[kb] <= 0 || val[kt] <= 0) continue
+		r[++k] = val[kt] / val[kb] * exp(-b * (sx[kt] - sx[kb]))
+	}
+	return k ? median(r, k) : ""
+}
+
+# steal_adjusted(val, sx, arms, p, n, base, top, ci): steal_ratio over
+# rounds 1..n with b fitted on them ("" if no round has both), and its 95%
+# interval in ci[1], ci[2]: 1000 resamples of the rounds, b fitted again on
+# each; sets steal_b and steal_r2 of the fit on all rounds
+function steal_adjusted(val, sx, arms, p, n, base, top, ci,   i, j, rp, b, r2, m, v, bm, nb, hi) {
+	for (i = 1; i <= n; i++) rp[i] = i
+	b = steal_fit(val, sx, arms, p, rp, n); r2 = steal_r2
+	steal_b = b
+	m = steal_ratio(val, sx, p, rp, n, b, base, top)
+	if (m == "") { steal_r2 = r2; return "" }
+	for (j = 1; j <= 1000; j++) {
+		for (i = 1; i <= n; i++) rp[i] = int(rand() * n) + 1
+		v = steal_ratio(val, sx, p, rp, n, steal_fit(val, sx, arms, p, rp, n), base, top)
+		if (v != "") bm[++nb] = v
+	}
+	median(bm, nb)
+	hi = int(nb * 0.975)
+	ci[1] = nb ? bm[int(nb * 0.025) + 1] : m
+	ci[2] = nb ? bm[hi > 0 ? hi : 1] : m
+	steal_r2 = r2
+	return m
+}

@@ -24,8 +24,8 @@ echo "level,round,arm,wl,vm,seq,ops,secs,ops_per_s,p50_us,p99_us,p999_us,jain,sl
 	# the host's steal over each run (qemu-run.sh PVLOCK_STEAL_LOG): from the
 	# L1's start line to the last VM's end mark
 	if [ -s "$log.steal" ]; then
-		sed -nE 's/^([0-9]+) ([0-9]+)[^|]*\|PVLOCK-WLRUN .* seq=([0-9]+).*/S \3 \1 \2/p' "$log.steal"
-		sed -nE 's/^([0-9]+) ([0-9]+)[^|]*\|\[L2:[^]]+\] PVLOCK-MARK done-([0-9]+)$/E \3 \1 \2/p' "$log.steal"
+		sed -nE 's/^([0-9]+) ([0-9]+)\|PVLOCK-WLRUN .* seq=([0-9]+).*/S \3 \1 \2/p' "$log.steal"
+		sed -nE 's/^([0-9]+) ([0-9]+)\|\[L2:[^]]+\] PVLOCK-MARK done-([0-9]+)$/E \3 \1 \2/p' "$log.steal"
 	fi
 	sed -nE 's/^\[L2:[^]]+\] PVLOCK-WL (vm=.*)/W \1/p' "$log"
 } | awk '
@@ -72,10 +72,8 @@ NR == 1 { next }
 	if (!(key in seen)) { seen[key] = 1; order[++nk] = key }
 	wls[$4] = 1; lvls[$1] = 1; armset[$3] = 1
 	tp[$4, $1, $2, $3] += $9			# throughput summed over the VMs
-	# and with the time the host's hypervisor took from this machine's CPUs
-	# (the host_steal column) given back: ops per second of CPU received
-	if ($21 != "" && $21 < 0.9) { sx[$4, $1, $2, $3] = $21; nst++
-		stl[$1, ++nstl[$1]] = $21 }
+	# the share of CPU time this machine's hypervisor took during the run
+	if ($21 != "" && $21 < 0.9) { sx[$4, $1, $2, $3] = $21; stl[$1, ++nstl[$1]] = $21; nst = 1 }
 	if ($2 > nr[$4, $1]) nr[$4, $1] = $2
 	n = ++cnt[$4, $1, $3]
 	if ($10 != "") { p50[$4, $1, $3, n] = $10; p99[$4, $1, $3, n] = $11; p999[$4, $1, $3, n] = $12 }
@@ -83,38 +81,6 @@ NR == 1 { next }
 	ev[$4, $1, $3, n] = $7
 	if ($14 != "") { sp[$4, $1, $3, n] = $14 / $8; wt[$4, $1, $3, n] = $16 / $8
 			 hl[$4, $1, $3, n] = ($17 + $18) / $8; th[$4, $1, $3, n] = $20 }
-}
-# fit_b(w, lv, rp, n): the slope b of log(throughput) on steal within the
-# arms, over the runs of rounds rp[1..n] (with repeats) of workload w at
-# level lv; sets fit_r2
-function fit_b(w, lv, rp, n,   i, a, k, my, mx, cnt, sxx, sxy, syy, dy, dx) {
-	delete my; delete mx; delete cnt
-	for (i = 1; i <= n; i++) for (a in armset) {
-		k = w SUBSEP lv SUBSEP rp[i] SUBSEP a
-		if (!(k in sx) || tp[k] <= 0) continue
-		my[a] += log(tp[k]); mx[a] += sx[k]; cnt[a]++
-	}
-	for (a in cnt) { my[a] /= cnt[a]; mx[a] /= cnt[a] }
-	sxx = sxy = syy = 0
-	for (i = 1; i <= n; i++) for (a in cnt) {
-		k = w SUBSEP lv SUBSEP rp[i] SUBSEP a
-		if (!(k in sx) || tp[k] <= 0) continue
-		dx = sx[k] - mx[a]; dy = log(tp[k]) - my[a]
-		sxx += dx * dx; sxy += dx * dy; syy += dy * dy
-	}
-	fit_r2 = sxx > 0 && syy > 0 ? sxy * sxy / (sxx * syy) : 0
-	return sxx > 0 ? sxy / sxx : 0
-}
-# adj_median(...): median over rounds rp[1..n] of top/base throughput,
-# each run moved to the same steal with slope b; "" if no round has both
-function adj_median(w, lv, rp, n, b, base, top,   i, kb, kt, r, k) {
-	k = 0; delete r
-	for (i = 1; i <= n; i++) {
-		kb = w SUBSEP lv SUBSEP rp[i] SUBSEP base; kt = w SUBSEP lv SUBSEP rp[i] SUBSEP top
-		if (!(kb in sx) || !(kt in sx) || tp[kb] <= 0 || tp[kt] <= 0) continue
-		r[++k] = tp[kt] / tp[kb] * exp(-b * (sx[kt] - sx[kb]))
-	}
-	return k ? median(r, k) : ""
 }
 END {
 	srand(1)
@@ -132,6 +98,8 @@ END {
 	print ""
 	nl = split("under 2x 4x", L, " ")
 	nw = split("build sysbench hackbench redis", W, " ")
+	# the three ratios of every table: top[c] / base[c]
+	split("none stock stock", base, " "); split("pvlock pvlock stock2", top, " ")
 	for (w in wls) { known = 0; for (i = 1; i <= nw; i++) if (W[i] == w) known = 1; if (!known) W[++nw] = w }
 	for (wi = 1; wi <= nw; wi++) {
 		w = W[wi]
@@ -144,7 +112,6 @@ END {
 			lv = L[li]
 			if (!((w, lv) in nr)) continue
 			line = "| " lv " | " nr[w, lv]
-			split("none stock stock", base, " "); split("pvlock pvlock stock2", top, " ")
 			for (c = 1; c <= 3; c++) {
 				k = 0; delete r
 				for (rd = 1; rd <= nr[w, lv]; rd++) {
@@ -175,25 +142,12 @@ END {
 				if (!((w, lv) in nr)) continue
 				delete x; for (i = 1; i <= nstl[lv]; i++) x[i] = stl[lv, i]
 				line = sprintf("| %s | %d | %.1f%% (%.1f%%)", lv, nr[w, lv], 100 * median(x, nstl[lv]), 100 * x[nstl[lv]])
-				nrd = nr[w, lv]
-				delete pick; for (i = 1; i <= nrd; i++) pick[i] = i
-				bb = fit_b(w, lv, pick, nrd)
-				line = line sprintf(" | %.2f | %.2f", bb, fit_r2)
-				split("none stock stock", base, " "); split("pvlock pvlock stock2", top, " ")
+				cells = ""
 				for (c = 1; c <= 3; c++) {
-					m = adj_median(w, lv, pick, nrd, bb, base[c], top[c])
-					if (m == "") { line = line " | -"; continue }
-					# bootstrap: resample rounds, fit again
-					delete bm; nb = 0
-					for (b = 1; b <= 1000; b++) {
-						delete rp; for (i = 1; i <= nrd; i++) rp[i] = int(rand() * nrd) + 1
-						v = adj_median(w, lv, rp, nrd, fit_b(w, lv, rp, nrd), base[c], top[c])
-						if (v != "") bm[++nb] = v
-					}
-					median(bm, nb)
-					line = line sprintf(" | %.3f [%.3f-%.3f]", m, bm[int(nb * 0.025) + 1], bm[int(nb * 0.975)])
-					sum[w, lv, c + 3] = sprintf("%.3f %.3f %.3f", m, bm[int(nb * 0.025) + 1], bm[int(nb * 0.975)])
+					m = steal_adjusted(tp, sx, armset, w SUBSEP lv, nr[w, lv], base[c], top[c], ci)
+					cells = cells (m == "" ? " | -" : sprintf(" | %.3f [%.3f-%.3f]", m, ci[1], ci[2]))
 				}
+				line = line sprintf(" | %.2f | %.2f", steal_b, steal_r2) cells
 				print line " |"
 			}
 			print ""

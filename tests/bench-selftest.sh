@@ -61,11 +61,11 @@ for r in 1 2 3 4 5 6 7 8; do
 		ops=$(awk -v l="$lvl" -v s="$s" 'BEGIN { printf "%d", 1000 * l * exp(-2 * s) }')
 		line="PVLOCK-WLRUN level=under round=$r arm=$arm wl=syn seq=$seq t=0"
 		echo "$line" >> "$log"
-		echo "$st $tot 0 0 0|$line" >> "$log.steal"
+		echo "$st $tot|$line" >> "$log.steal"
 		# 10000 ticks in the run, s of them stolen
 		tot=$((tot + 10000)) st=$((st + $(awk -v s="$s" 'BEGIN { printf "%d", s * 10000 }')))
 		echo "[L2:a] PVLOCK-WL vm=a seq=$seq wl=syn arm=$arm ops=$ops cs=100 stats={}" >> "$log"
-		echo "$st $tot 0 0 0|[L2:a] PVLOCK-MARK done-$seq" >> "$log.steal"
+		echo "$st $tot|[L2:a] PVLOCK-MARK done-$seq" >> "$log.steal"
 	done
 done
 if "$PVLOCK_ROOT/scripts/wl-report.sh" "$log" "$T/out" "made up" > "$T/rep.err" 2>&1; then

@@ -12,11 +12,12 @@
 # /lib/wl.sh for as long, right after the lock benchmark: one
 # "PVLOCK-BENCH-REAL" line.
 # PVLOCK_BENCH_ARMS=stock,pvlock (the default) names the arms, in the first
-# round's order (reversed in every even round); the ablation arms take one
-# part of pvlock away: "adaptive" (the guest's adaptive mode, no pvlock_host),
-# "stockhost" (stock mode with pvlock_host and pvlockd), "nodaemon" (adaptive
-# with pvlock_host, no pvlockd), and "stock2", stock again: its ratio to
-# stock is the instrument's own noise (A/A).
+# round's order (reversed in every even round: round_arms in lib/pvtest.sh,
+# where arm_mode and arm_host say what each arm is); the ablation arms take
+# one part of pvlock away: "adaptive" (the guest's adaptive mode, no
+# pvlock_host), "stockhost" (stock mode with pvlock_host and pvlockd),
+# "nodaemon" (adaptive with pvlock_host, no pvlockd), and "stock2", stock
+# again: its ratio to stock is the instrument's own noise (A/A).
 . /lib/pvtest.sh
 expect 3
 
@@ -37,8 +38,8 @@ wait_host() {	# wait_host ARM: until the host side matches the arm's
 	_i=0
 	while [ $_i -lt 600 ]; do
 		_h=$(field handshake)
-		if ! host_of "$1" && [ "$_h" != agreed ]; then return 0; fi
-		if host_of "$1" && [ "$_h" = agreed ] && [ "$(field registered)" = "$(nproc)" ]; then
+		if [ "$(arm_host "$1")" = off ] && [ "$_h" != agreed ]; then return 0; fi
+		if [ "$(arm_host "$1")" != off ] && [ "$_h" = agreed ] && [ "$(field registered)" = "$(nproc)" ]; then
 			return 0
 		fi
 		usleep 100000
@@ -47,17 +48,8 @@ wait_host() {	# wait_host ARM: until the host side matches the arm's
 	return 1
 }
 
-host_of() {	# host_of ARM: true if the arm has pvlock_host loaded
-	case $1 in stock|stock2|adaptive) return 1 ;; esac
-	return 0
-}
-
 one() {	# one ARM ROUND
-	if [ "$1" = stock ] || [ "$1" = stock2 ] || [ "$1" = stockhost ]; then
-		$q guest-set mode=stock
-	else
-		$q guest-set mode=adaptive
-	fi
+	$q guest-set mode="$(arm_mode "$1")"
 	echo "PVLOCK-MARK want-$1 $2"
 	ctl_wait "go $1 $2" 900 || { fail "bench-$1-$2-go" "no word from the L1"; return; }
 	wait_host "$1" || { fail "bench-$1-$2-host" "host side not ready after 60 s"; return; }
@@ -101,13 +93,9 @@ if [ "$show" -gt 0 ]; then
 	rmmod pvlock_lockbench
 	echo "PVLOCK-MARK done-pvlock 0"
 fi
-arms=$(echo "${PVLOCK_BENCH_ARMS:-stock,pvlock}" | tr , ' ')
-back=
-for a in $arms; do back="$a $back"; done
 r=1
 while [ $r -le "$rounds" ]; do
-	if [ $((r % 2)) -eq 1 ]; then order=$arms; else order=$back; fi
-	for a in $order; do one "$a" $r; done
+	for a in $(round_arms $r); do one "$a" $r; done
 	r=$((r + 1))
 done
 pass bench-ran "$rounds rounds of ${secs}s per variant"

@@ -15,12 +15,9 @@ rounds=${PVLOCK_BENCH_ROUNDS:-5}
 secs=${PVLOCK_BENCH_SECS:-20}
 per=$secs
 [ -n "${PVLOCK_BENCH_REAL:-}" ] && per=$((2 * secs))	# and a real workload as long
-narms=$(echo "${PVLOCK_BENCH_ARMS:-stock,pvlock}" | tr , '\n' | wc -l)
+narms=$(round_arms 1 | wc -w)
 to=$((rounds * narms * (per + 40) + ${PVLOCK_BENCH_SHOW:-0} + 300))
 host_on=off
-arms=$(echo "${PVLOCK_BENCH_ARMS:-stock,pvlock}" | tr , ' ')
-back=
-for a in $arms; do back="$a $back"; done
 
 host() {	# host on|nod|off: pvlock_host and pvlockd, pvlock_host alone, neither
 	[ "$1" = $host_on ] && return 0
@@ -39,23 +36,14 @@ host() {	# host on|nod|off: pvlock_host and pvlockd, pvlock_host alone, neither
 	host_on=$1
 }
 
-host_for() {	# host_for ARM: the host side of an arm (see bench-l2.sh)
-	case $1 in
-	stock|stock2|adaptive) host off ;;
-	nodaemon) host nod ;;
-	*) host on ;;
-	esac
-}
-
 follow() {	# follow NAME...: drive the host side through the guests' rounds
 	r=1
 	while [ $r -le "$rounds" ]; do
-		if [ $((r % 2)) -eq 1 ]; then order=$arms; else order=$back; fi
-		for v in $order; do
+		for v in $(round_arms $r); do
 			for n in "$@"; do
 				wait_mark "$n" "want-$v $r" $((2 * secs + 300)) || { fail "follow-$n-$v-$r"; return 1; }
 			done
-			host_for "$v"
+			host "$(arm_host "$v")"
 			info "round $r: $v for $*"
 			for n in "$@"; do l2_say "$n" "go $v $r"; done
 		done
@@ -82,10 +70,15 @@ show() {
 	done
 }
 
+l2_args() {	# l2_args SHOW: the benchmark's parameters for an L2
+	echo "PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_SHOW=$1" \
+		"PVLOCK_BENCH_REAL=${PVLOCK_BENCH_REAL:-} PVLOCK_BENCH_ARMS=${PVLOCK_BENCH_ARMS:-stock,pvlock}"
+}
+
 check load-kvm load_kmods
 L2_CTL=1	# the guests start each measured run on the L1's word
 if [ "$over" = 1 ]; then
-	L2_APPEND="PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_SHOW=${PVLOCK_BENCH_SHOW:-0} PVLOCK_BENCH_REAL=${PVLOCK_BENCH_REAL:-} PVLOCK_BENCH_ARMS=${PVLOCK_BENCH_ARMS:-stock,pvlock}"
+	L2_APPEND=$(l2_args "${PVLOCK_BENCH_SHOW:-0}")
 	run_l2 a 2 256 "$to" /boot/l2.cpio.gz
 	run_l2 b 2 256 "$to" /boot/l2.cpio.gz
 	[ "${PVLOCK_BENCH_SHOW:-0}" -gt 0 ] && show a b
@@ -95,7 +88,7 @@ if [ "$over" = 1 ]; then
 	host off
 fi
 if [ "${PVLOCK_BENCH_UNDER:-1}" = 1 ]; then
-	L2_APPEND="PVLOCK_BENCH_ROUNDS=$rounds PVLOCK_BENCH_SECS=$secs PVLOCK_BENCH_SHOW=0 PVLOCK_BENCH_REAL=${PVLOCK_BENCH_REAL:-} PVLOCK_BENCH_ARMS=${PVLOCK_BENCH_ARMS:-stock,pvlock}"
+	L2_APPEND=$(l2_args 0)
 	pin=${PVLOCK_L2_PIN:-last}
 	# an L1 of 3 or more CPUs (bench-nested.sh): each vCPU alone on one of
 	# CPUs 1.., off CPU 0; of 2: anywhere

@@ -289,6 +289,24 @@ run_l2() {
 	fi
 }
 
+# The nested benchmark's arms (scripts/bench-nested.sh PVLOCK_BENCH_ARMS),
+# one table for the L1 and the L2 payloads. arm_mode ARM: pvlock_guest's
+# mode; arm_host ARM: the L1's side, "on" (pvlock_host and pvlockd), "nod"
+# (pvlock_host alone) or "off"
+arm_mode() {
+	case $1 in stock|stock2|stockhost) echo stock ;; *) echo adaptive ;; esac
+}
+arm_host() {
+	case $1 in stock|stock2|adaptive) echo off ;; nodaemon) echo nod ;; *) echo on ;; esac
+}
+
+# round_arms ROUND: the arms of PVLOCK_BENCH_ARMS (default stock,pvlock) in
+# round ROUND: as listed in odd rounds, reversed in even ones
+round_arms() {
+	echo "${PVLOCK_BENCH_ARMS:-stock,pvlock}" | tr , '\n' |
+		awk -v r="$1" '{ a[NR] = $0 } END { for (i = 1; i <= NR; i++) printf "%s ", r % 2 ? a[i] : a[NR + 1 - i] }'
+}
+
 # ncpus: the online CPUs (not nproc: isolcpus= keeps the isolated ones out
 # of our own affinity)
 ncpus() {
