@@ -350,6 +350,44 @@ END {
 AWK
 ) "$csv" | tee "$out/nested.md"
 
+# how busy the L1's CPUs were during each arm's runs (bench-nested-l1.sh
+# follow): CPU 0 carries the VMs' QEMU I/O threads and pvlock's host side
+# and shares the host's cores with the vCPUs' CPUs
+if grep -q '^PVLOCK-L1CPU ' "$@"; then
+	grep -h '^PVLOCK-L1CPU ' "$@" | awk '
+	{
+		c = index($0, "case=solo ") ? "undercommitted" : "overcommitted-4x"
+		v = $0; sub(/.* variant=/, "", v); sub(/ .*/, "", v)
+		if (!((c, v) in seen)) { seen[c, v] = 1; key[++nk] = c SUBSEP v }
+		for (i = 1; i <= NF; i++) if ($i ~ /^cpu[0-9]+=/) {
+			split($i, f, "="); k = substr(f[1], 4) + 0
+			if (k + 1 > ncpu[c]) ncpu[c] = k + 1
+			b[c, v, k, ++nb[c, v, k]] = f[2]
+		}
+	}
+	function med(c, v, k,   a, i, j, n, t) {
+		n = nb[c, v, k]; for (i = 1; i <= n; i++) a[i] = b[c, v, k, i]
+		for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	END {
+		print ""
+		print "How busy the L1 CPUs were during each arm'"'"'s runs (the L1'"'"'s /proc/stat, from the start of"
+		print "a run to the start of the next: the run, the guests'"'"' bookkeeping after it and the host"
+		print "side'"'"'s change; median over the rounds). CPU 0 runs the VMs'"'"' QEMU I/O threads, pvlockd"
+		print "and pvlock_host'"'"'s tick; in the undercommitted L1 (3 CPUs on the host'"'"'s 2 cores) what it"
+		print "uses, the vCPUs'"'"' CPUs lose:"
+		print ""
+		print "| case | arm | rounds | L1 CPU busy, median per CPU |"
+		print "|---|---|---|---|"
+		for (i = 1; i <= nk; i++) {
+			split(key[i], p, SUBSEP); c = p[1]; v = p[2]; line = ""
+			for (k = 0; k < ncpu[c]; k++) line = line sprintf("%sCPU %d %.0f%%", k ? ", " : "", k, 100 * med(c, v, k))
+			printf "| %s | %s | %d | %s |\n", c, v, nb[c, v, 0], line
+		}
+	}' | tee -a "$out/nested.md"
+fi
+
 # the real workload run after each lock benchmark run (PVLOCK_BENCH_REAL)
 if grep -q 'PVLOCK-BENCH-REAL ' "$@"; then
 	grep -h -E '^\[L2:[a-z]+\] PVLOCK-BENCH-REAL ' "$@" | sed 's/^\[L2:[a-z]*\] PVLOCK-BENCH-REAL //' |

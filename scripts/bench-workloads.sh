@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Workload benchmark: real programs from Debian packages (scripts/workloads.sh)
 # in two nested L2 KVM guests, three arms (none / stock / pvlock) and an A/A
-# arm (none again) in rotating order, at three overcommit levels, all in one
+# arm (stock again) in rotating order, at three overcommit levels, all in one
 # L1 boot (tests/qemu/wl-l1.sh, wl-l2.sh). Writes OUTDIR/workloads.csv (one
 # row per VM and run), workloads.md (ratios with intervals, tails, fairness,
 # noise) and a plot per workload.
@@ -14,6 +14,8 @@
 #   PVLOCK_WL_ARMS="none stock pvlock stock2" (a subset for noise experiments,
 #     e.g. "stock stock2": the A/A pair alone), PVLOCK_WL_WARMUP=1 (0: none)
 #   PVLOCK_BENCH_VERBOSE=1 (show the L1/L2 progress lines)
+#   PVLOCK_WL_CRASH=LEVEL:ROUND:ARM:WL (a test: L2 "a" panics right after that
+#     run; the run must drop the round, boot the VM again and go on)
 . "$(dirname "$0")/lib.sh"
 . "$PVLOCK_ROOT/tests/qemu/common.sh"
 
@@ -54,7 +56,7 @@ arms=$(echo "${PVLOCK_WL_ARMS:-none stock pvlock stock2}" | tr ' ' %)
 # L1: 3 CPUs, 1 and 2 isolated for the L2 vCPUs, each alone on a host CPU
 PVLOCK_HOST_PIN=1 "$PVLOCK_ROOT/scripts/qemu-run.sh" "${v[@]}" -n "bench-workloads-$kid" -k "$kid" \
 	-i "$l1" -s 3 -m 4096 -c max -t "$budget" \
-	-a "isolcpus=1,2 PVLOCK_WL_ROUNDS=$rounds PVLOCK_WL_SECS=$secs PVLOCK_WL_LEVELS=$lv PVLOCK_WL_LIST=$wl PVLOCK_WL_ARMS=$arms PVLOCK_WL_WARMUP=${PVLOCK_WL_WARMUP:-1}" ||
+	-a "isolcpus=1,2 PVLOCK_WL_ROUNDS=$rounds PVLOCK_WL_SECS=$secs PVLOCK_WL_LEVELS=$lv PVLOCK_WL_LIST=$wl PVLOCK_WL_ARMS=$arms PVLOCK_WL_WARMUP=${PVLOCK_WL_WARMUP:-1}${PVLOCK_WL_CRASH:+ PVLOCK_WL_CRASH=$PVLOCK_WL_CRASH}" ||
 	msg "the benchmark run reported failures (see $RESULTS)"
 log=$PVLOCK_ROOT/build/logs/bench-workloads-$kid.log
 rev=$(pvlock_rev)

@@ -28,6 +28,8 @@ echo "level,round,arm,wl,vm,seq,ops,secs,ops_per_s,p50_us,p99_us,p999_us,jain,sl
 		sed -nE 's/^([0-9]+) ([0-9]+)\|\[L2:[^]]+\] PVLOCK-MARK done-([0-9]+)$/E \3 \1 \2/p' "$log.steal"
 	fi
 	sed -nE 's/^\[L2:[^]]+\] PVLOCK-WL (vm=.*)/W \1/p' "$log"
+	# rounds in which an L2 died (wl-l1.sh revive): none of their runs count
+	sed -nE 's/^PVLOCK-WLDROP level=([^ ]+) round=(-?[0-9]+) .*/D \1 \2/p' "$log"
 } | awk '
 function kv(line, key,   m) {	# value of " key=value" in line, "" if absent
 	if (match(line, " " key "=[^ ]*")) return substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2)
@@ -40,6 +42,7 @@ function js(key,   m) {	# a number from the stats JSON
 $1 == "R" { if ($4 > 0) { lv[$2] = $3; rd[$2] = $4; arm[$2] = $5; wl[$2] = $6 }; next }
 $1 == "S" { s0[$2] = $3; t0[$2] = $4; next }
 $1 == "E" { s1[$2] = $3; t1[$2] = $4; next }
+$1 == "D" { drop[$2, $3] = 1; next }
 $1 == "W" {
 	line = " " substr($0, 3)
 	seq = kv(line, "seq")
@@ -58,14 +61,17 @@ $1 == "W" {
 END {
 	for (i = 1; i <= nrow; i++) {
 		q = wseq[i]
+		if ((lv[q], rd[q]) in drop) continue
 		f = (q in s0) && (q in s1) && t1[q] > t0[q] ? sprintf("%.4f", (s1[q] - s0[q]) / (t1[q] - t0[q])) : ""
 		print w[i] "," f
 	}
 }' >> "$csv"
 rows=$(($(wc -l < "$csv") - 1))
 [ "$rows" -gt 0 ] || die "no results in $log"
+drops=$(sed -nE 's/^PVLOCK-WLDROP level=([^ ]+) round=(-?[0-9]+) vm=([^ ]+) arm=([^ ]+).*/\1 round \2 (VM \3 died while arm \4 was set up or ran)/p' "$log" |
+	paste -sd';' | sed 's/;/; /g')
 
-awk -F, -v header="$header" -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
+awk -F, -v header="$header" -v drops="$drops" -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
 NR == 1 { next }
 {
 	key = $4 SUBSEP $1
@@ -74,7 +80,8 @@ NR == 1 { next }
 	tp[$4, $1, $2, $3] += $9			# throughput summed over the VMs
 	# the share of CPU time this machine's hypervisor took during the run
 	if ($21 != "" && $21 < 0.9) { sx[$4, $1, $2, $3] = $21; stl[$1, ++nstl[$1]] = $21; nst = 1 }
-	if ($2 > nr[$4, $1]) nr[$4, $1] = $2
+	if ($2 > nr[$4, $1]) nr[$4, $1] = $2	# the last round (a dropped one leaves a gap)
+	if (!(($4, $1, $2) in hasrd)) { hasrd[$4, $1, $2] = 1; nrd[$4, $1]++ }
 	n = ++cnt[$4, $1, $3]
 	if ($10 != "") { p50[$4, $1, $3, n] = $10; p99[$4, $1, $3, n] = $11; p999[$4, $1, $3, n] = $12 }
 	if ($13 != "") fair[$4, $1, $3, n] = $13
@@ -88,6 +95,11 @@ END {
 	print ""
 	print header
 	print ""
+	if (drops != "") {
+		print "Rounds left out, an L2 guest having died during them (its QEMU ended; the"
+		print "benchmark booted it again and went on with the next round): " drops "."
+		print ""
+	}
 	print "Ratios are throughput ratios, pvlock over the other arm (the same as the other arm's"
 	print "time over pvlock's): above 1, pvlock is faster. Each round runs every arm once, in a"
 	print "rotating order; a round's ratio compares that round's runs. \"stock2\" is a second"
@@ -111,7 +123,7 @@ END {
 		for (li = 1; li <= nl; li++) {
 			lv = L[li]
 			if (!((w, lv) in nr)) continue
-			line = "| " lv " | " nr[w, lv]
+			line = "| " lv " | " nrd[w, lv]
 			for (c = 1; c <= 3; c++) {
 				k = 0; delete r
 				for (rd = 1; rd <= nr[w, lv]; rd++) {
@@ -141,7 +153,7 @@ END {
 				lv = L[li]
 				if (!((w, lv) in nr)) continue
 				delete x; for (i = 1; i <= nstl[lv]; i++) x[i] = stl[lv, i]
-				line = sprintf("| %s | %d | %.1f%% (%.1f%%)", lv, nr[w, lv], 100 * median(x, nstl[lv]), 100 * x[nstl[lv]])
+				line = sprintf("| %s | %d | %.1f%% (%.1f%%)", lv, nrd[w, lv], 100 * median(x, nstl[lv]), 100 * x[nstl[lv]])
 				cells = ""
 				for (c = 1; c <= 3; c++) {
 					m = steal_adjusted(tp, sx, armset, w SUBSEP lv, nr[w, lv], base[c], top[c], ci)

@@ -36,19 +36,42 @@ host() {	# host on|nod|off: pvlock_host and pvlockd, pvlock_host alone, neither
 	host_on=$1
 }
 
+# cpu_ticks: "busy total" jiffies of each L1 CPU, space-separated pairs
+cpu_ticks() {
+	awk '/^cpu[0-9]/ { b = $2 + $3 + $4 + $7 + $8; printf "%d:%d ", b, b + $5 + $6 }' /proc/stat
+}
+
+# cpu_busy BEFORE AFTER: each L1 CPU's busy share between two cpu_ticks
+cpu_busy() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		n = split(a, x, " "); split(b, y, " ")
+		for (k = 1; k <= n; k++) {
+			split(x[k], p, ":"); split(y[k], q, ":")
+			d = q[2] - p[2]; printf("cpu%d=%.3f ", k - 1, d > 0 ? (q[1] - p[1]) / d : 0)
+		}
+	}'
+}
+
 follow() {	# follow NAME...: drive the host side through the guests' rounds
 	r=1
+	last=
 	while [ $r -le "$rounds" ]; do
 		for v in $(round_arms $r); do
 			for n in "$@"; do
 				wait_mark "$n" "want-$v $r" $((2 * secs + 300)) || { fail "follow-$n-$v-$r"; return 1; }
 			done
+			# how busy each L1 CPU was from the previous "go" to now (that
+			# run, the guests' bookkeeping after it, the host side's change)
+			[ -n "$last" ] && echo "PVLOCK-L1CPU $last $(cpu_busy "$t0" "$(cpu_ticks)")"
 			host "$(arm_host "$v")"
 			info "round $r: $v for $*"
+			t0=$(cpu_ticks) last="case=$* round=$r variant=$v"
 			for n in "$@"; do l2_say "$n" "go $v $r"; done
 		done
 		r=$((r + 1))
 	done
+	for n in "$@"; do wait_mark "$n" "done-$v $rounds" $((2 * secs + 300)) || break; done
+	echo "PVLOCK-L1CPU $last $(cpu_busy "$t0" "$(cpu_ticks)")"
 }
 
 # show NAME...: pvlock on, its live counters every 10 s while the guests

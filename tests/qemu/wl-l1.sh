@@ -84,13 +84,40 @@ order() {
 	}'
 }
 
-level() {	# level NAME
+placement() {	# placement LEVEL: where the level runs the VMs; sets vms
 	case $1 in
 	under) vms=a; place a k; place b 2 ;;
 	2x) vms="a b"; place a k; place b k ;;
 	4x) vms="a b"; place a 1; place b 1 ;;
 	*) fail "wl-level-$1" "unknown level"; return 1 ;;
 	esac
+}
+
+# revive LEVEL ROUND: an L2 that died (its QEMU ended: a guest panic, with
+# -no-reboot) costs its round, not the run: the round is dropped (a
+# "PVLOCK-WLDROP" line: the report leaves out every run of it), the VM boots
+# again and the next round begins with every arm set afresh. A VM that hangs
+# without dying, or a third death, still ends the run.
+revived=0
+revive() {
+	_dead=
+	for _n in a b; do [ -e "/tmp/l2-$_n.rc" ] && _dead="$_dead $_n"; done
+	[ -n "$_dead" ] || return 1
+	for _n in $_dead; do
+		fail "wl-$_n-died" "level $1 round $2 arm $arm: the L2 ended (qemu rc=$(cat "/tmp/l2-$_n.rc"))"
+		echo "PVLOCK-WLDROP level=$1 round=$2 vm=$_n arm=$arm"
+		revived=$((revived + 1))
+		[ $revived -le 2 ] || return 1
+		eval "wait \$L2_PID_$_n"
+		run_l2 "$_n" 2 512 "$to" /boot/l2.cpio.gz
+		wait_mark "$_n" ready 600 || { fail "wl-$_n-ready" "the L2 did not get ready again"; return 1; }
+	done
+	host off
+	placement "$1"
+}
+
+level() {	# level NAME
+	placement "$1" || return 1
 	info "level $1: VMs $vms"
 	# round 0 warms up (code translated afresh after the move, caches): not counted
 	r=$((1 - ${PVLOCK_WL_WARMUP:-1}))
@@ -106,14 +133,20 @@ level() {	# level NAME
 			# placement is restored before anything is measured; the idle
 			# VM follows too: "none" means no module anywhere
 			[ "$1" = 4x ] && { place a k; place b k; }
-			say_all "arm $garm $seq" "arm-$seq" a b || return 1
+			say_all "arm $garm $seq" "arm-$seq" a b || { revive "$1" $r && break; return 1; }
 			[ "$1" = 4x ] && { place a 1; place b 1; }
 			info "level $1 round $r: $arm set up in $(($(up) - t0)) cs"
+			ok=1
 			for wl in $wls; do
 				seq=$((seq + 1))
 				echo "PVLOCK-WLRUN level=$1 round=$r arm=$arm wl=$wl seq=$seq t=$(up)"
-				say_all "run $wl $secs $seq" "done-$seq" $vms || return 1
+				if [ "${PVLOCK_WL_CRASH:-}" = "$1:$r:$arm:$wl" ]; then
+					# the test of revive: VM a panics once this run is done
+					l2_say a crash
+				fi
+				say_all "run $wl $secs $seq" "done-$seq" $vms || { ok=0; break; }
 			done
+			[ $ok = 1 ] || { revive "$1" $r && break; return 1; }
 		done
 		r=$((r + 1))
 	done

@@ -10,6 +10,7 @@
 #                      registered; else none)
 #   run WL SECS SEQ    run workload WL for SECS seconds, print one
 #                      "PVLOCK-WL" line, then "PVLOCK-MARK done-SEQ"
+#   crash              panic at once (the test of the L1 reviving a dead VM)
 #   quit
 # Each workload is a loop of units of work for a fixed window; throughput is
 # units done over the time to the last unit's end (no partial unit counted).
@@ -97,6 +98,7 @@ while read -r cmd a1 a2 a3 <&3; do
 		fi
 		;;
 	run) run "$a1" "$a2" "$a3" ;;
+	crash) echo c > /proc/sysrq-trigger ;;	# the test of the L1's revive
 	quit) break ;;
 	esac
 done

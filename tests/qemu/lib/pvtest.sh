@@ -405,7 +405,8 @@ dump_l2() {
 }
 
 # wait_mark NAME MARK SECONDS: until L2 NAME's console shows "PVLOCK-MARK MARK"
-# (on a timeout, dump_l2 says where it is stuck)
+# (on a timeout, dump_l2 says where it is stuck); 1 at once if the L2 has
+# ended
 # In an L2 started with L2_CTL=1: ctl_open once, then ctl_wait LINE SECONDS
 # waits until the L1 sends LINE (l2_say) on ttyS1; 1 on a timeout.
 ctl_open() {
@@ -428,6 +429,14 @@ wait_mark() {
 	_i=0
 	while ! grep -q "^PVLOCK-MARK $2\$" "/tmp/l2-$1.log" 2>/dev/null; do
 		_i=$((_i + 1))
+		# its QEMU has ended (a guest panic: -no-reboot): no mark will come;
+		# once more after its last lines have passed the console pipe
+		if [ -e "/tmp/l2-$1.rc" ]; then
+			sleep 1
+			grep -q "^PVLOCK-MARK $2\$" "/tmp/l2-$1.log" 2>/dev/null && return 0
+			info "L2 $1 ended (qemu rc=$(cat "/tmp/l2-$1.rc")) before its mark $2"
+			return 1
+		fi
 		if [ $_i -gt $(($3 * 2)) ]; then
 			dump_l2 "$1"
 			return 1
