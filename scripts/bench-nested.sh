@@ -3,7 +3,7 @@
 # Nested benchmark: in one L1 boot (TCG, kvm_amd), two L2 VMs of 2 vCPUs on
 # one of the L1's 2 vCPUs (4x overcommitted), then one alone (undercommitted), run
 # a lock-heavy kernel workload (pvlock_lockbench), stock and pvlock (guest
-# adaptive + pvlock_host [+ pvlockd]) alternating in ABBA rounds. Writes
+# adaptive + pvlock_host [+ pvlockd]) in rounds of a Williams order. Writes
 # OUTDIR/nested.csv and nested.md: throughput per VM and round, the ratio
 # pvlock/stock with min/median/max, lock wait percentiles from the guest's
 # histogram.
@@ -12,7 +12,8 @@
 #   PVLOCK_BENCH_UNDER=1 (0: skip the undercommitted case)
 #   PVLOCK_BENCH_OVER=1 (0: skip the overcommitted case)
 #   PVLOCK_BENCH_ARMS=stock,pvlock,stock2: the arms, in the first round's
-#     order (reversed in even rounds); stock2 is stock again (A/A: the
+#     order (then a Williams design: williams in tests/qemu/lib/pvtest.sh);
+#     stock2 is stock again (A/A: the
 #     instrument's own noise); ablation arms (tests/qemu/bench-l2.sh):
 #     adaptive (guest only), stockhost (host side only), nodaemon (no pvlockd).
 #     Each arm but stock and pvlock gets a ratio to stock in the same rounds.
@@ -197,8 +198,9 @@ END {
 	print "vCPU k alone on L1 CPU 1 + k, its QEMU's other threads, pvlockd and pvlock_host's tick on CPU 0."
 	print "Host: " host "; pvlock " rev "."
 	print "Workload: pvlock_lockbench (one spinlock, 2 threads per vCPU, 2 us inside, 4 us outside),"
-	print secs " s per run, " rounds " rounds, ABBA order (every arm in each round, the order reversed"
-	print "in even rounds); throughput summed over the case's VMs."
+	print secs " s per run, " rounds " rounds, every arm in each round in a Williams order (each arm"
+	print "in each position and right after each other arm equally often, never right after itself);"
+	print "throughput summed over the case's VMs."
 	print "\"stock\" is pvlock_guest in its stock mode (the kernel's algorithm) without pvlock_host;"
 	print "\"pvlock\" is adaptive mode with pvlock_host and pvlockd."
 	print ""

@@ -104,7 +104,7 @@ report() {
 	cat <<EOF
 [demo] What the figures mean:
 [demo]   round: stock and pvlock ran the same workload, ${DEMO_SECS:-15} s each, in alternating
-[demo]     order (ABBA) in the same boot. "stock" is pvlock_guest in its stock mode (the
+[demo]     order (AB BA) in the same boot. "stock" is pvlock_guest in its stock mode (the
 [demo]     kernel's algorithm) with KVM's own PLE handling; "pvlock" is adaptive mode with
 [demo]     pvlock_host and pvlockd.
 [demo]   pvlock/stock: above 1, pvlock did more (1.30: 30% more); the spread of the rounds

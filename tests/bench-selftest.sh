@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Self-test of the benchmarks' design and statistics, without QEMU: the
-# workload benchmark's round order (tests/qemu/wl-l1.sh order(): a Williams
-# design) and its report's steal adjustment (scripts/wl-report.sh) on a
+# nested benchmarks' round order (tests/qemu/lib/pvtest.sh williams(): a
+# Williams design) and its report's steal adjustment (scripts/wl-report.sh) on a
 # made-up console whose throughputs follow log(ops/s) = arm - 2 x steal
 # exactly, and its leaving out a round in which an L2 died. Prints "PASS bench/<case>" or "FAIL bench/<case>: why" per case
 # (make check appends them to build/results/check.txt); exit 1 if any failed.
@@ -15,34 +15,45 @@ ok() { echo "PASS bench/$1"; }
 ko() { echo "FAIL bench/$1: $2"; nfail=$((nfail + 1)); }
 
 # --- the round order -----------------------------------------------------
-sed -n '/^order() {/,/^}/p' "$PVLOCK_ROOT/tests/qemu/wl-l1.sh" > "$T/order.sh"
+# williams() of lib/pvtest.sh, which orders the rounds of both nested
+# benchmarks (wl-l1.sh order, round_arms)
+sed -n '/^williams() {/,/^}/p' "$PVLOCK_ROOT/tests/qemu/lib/pvtest.sh" > "$T/order.sh"
 # shellcheck disable=SC1091
 . "$T/order.sh"
-arms="none stock pvlock stock2"
-for r in 1 2 3 4 5 6 7 8; do echo "$(order $r)"; done > "$T/rounds"
-bad=$(awk '{
-	if (NF != 4) { print "round " NR " has " NF " arms"; next }
-	for (i = 1; i <= NF; i++) { pos[$i, i]++; if (seen[NR, $i]++) print "round " NR " repeats " $i }
-	for (i = 2; i <= NF; i++) pair[$(i - 1), $i]++
-	if (NR > 1 && prev == $1) print "round " NR " starts with " $1 ", the arm that ended round " NR - 1
-	prev = $NF
+# balance ARMS ROUNDS: what is wrong with ROUNDS rounds of ARMS (nothing:
+# every arm in every position and right after every other arm within the
+# rounds equally often, no arm twice in a round, no round beginning with
+# the arm that ended the one before)
+balance() {
+	for r in $(seq 1 "$2"); do williams "$r" $1; echo; done | awk -v arms="$1" -v nr="$2" '{
+		if (NF != split(arms, a, " ")) { print "round " NR " has " NF " arms"; next }
+		for (i = 1; i <= NF; i++) { pos[$i, i]++; if (seen[NR, $i]++) print "round " NR " repeats " $i }
+		for (i = 2; i <= NF; i++) pair[$(i - 1), $i]++
+		if (NR > 1 && prev == $1) print "round " NR " starts with " $1 ", the arm that ended round " NR - 1
+		prev = $NF
+	}
+	END {
+		n = split(arms, a, " "); want = nr / n; wp = nr * (n - 1) / (n * (n - 1))
+		for (x = 1; x <= n; x++) for (p = 1; p <= n; p++)
+			if (pos[a[x], p] != want) print a[x] " in position " p " " pos[a[x], p] + 0 " times in " nr " rounds, want " want
+		for (x = 1; x <= n; x++) for (y = 1; y <= n; y++)
+			if (x != y && pair[a[x], a[y]] != wp) print a[y] " right after " a[x] " " pair[a[x], a[y]] + 0 " times in " nr " rounds, want " wp
+	}'
 }
-END {
-	split("none stock pvlock stock2", a, " ")
-	for (x = 1; x <= 4; x++) for (p = 1; p <= 4; p++)
-		if (pos[a[x], p] != 2) print a[x] " in position " p " " pos[a[x], p] + 0 " times in 8 rounds, want 2"
-	for (x = 1; x <= 4; x++) for (y = 1; y <= 4; y++)
-		if (x != y && pair[a[x], a[y]] != 2) print a[y] " right after " a[x] " " pair[a[x], a[y]] + 0 " times in 8 rounds, want 2"
-}' "$T/rounds")
+bad=$(balance "none stock pvlock stock2" 8)
 if [ -z "$bad" ]; then
-	ok "williams-order: $(head -4 "$T/rounds" | tr -s ' ' | sed 's/ $//' | paste -sd '|' -)"
+	ok "williams-order: $(for r in 1 2 3 4; do williams $r none stock pvlock stock2; echo; done | tr -s ' ' | sed 's/ $//' | paste -sd '|' -)"
 else
 	ko williams-order "$(echo "$bad" | head -3 | paste -sd ';' -)"
 fi
-# odd numbers of arms: 2n rows, every arm once per row
-arms="a b c"
-rows=$(for r in 1 2 3 4 5 6; do echo "$(order $r)"; done | sort -u | wc -l)
-if [ "$rows" = 6 ]; then ok "williams-order-odd: 6 distinct rows of 3 arms"; else ko williams-order-odd "$rows distinct rows of 6"; fi
+# odd numbers of arms (the nested benchmark's stock, pvlock, stock2, and
+# its ablation): 2n rows
+bad=$(balance "stock pvlock stock2" 6; balance "stock pvlock stock2 adaptive stockhost" 10)
+if [ -z "$bad" ]; then
+	ok "williams-order-odd: 3 arms in 6 rounds, 5 in 10, balanced, no arm after itself"
+else
+	ko williams-order-odd "$(echo "$bad" | head -3 | paste -sd ';' -)"
+fi
 
 # --- the steal adjustment ------------------------------------------------
 # two workloads' worth of made-up runs: arm levels 100 (stock, stock2), 110

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # L2 payload of the nested benchmark: the lock-heavy workload
-# (pvlock_lockbench) in rounds, stock and pvlock alternating in ABBA order
+# (pvlock_lockbench), stock and pvlock in rounds of a Williams order
 # so that drift cancels. pvlock_guest is loaded once (one livepatch) and
 # switched between its "stock" mode (the kernel's algorithm: the baseline)
 # and "adaptive". Before each measured run the guest says which variant it
@@ -12,8 +12,8 @@
 # /lib/wl.sh for as long, right after the lock benchmark: one
 # "PVLOCK-BENCH-REAL" line.
 # PVLOCK_BENCH_ARMS=stock,pvlock (the default) names the arms, in the first
-# round's order (reversed in every even round: round_arms in lib/pvtest.sh,
-# where arm_mode and arm_host say what each arm is); the ablation arms take
+# round's order (then a Williams design: round_arms in lib/pvtest.sh, where
+# arm_mode and arm_host say what each arm is); the ablation arms take
 # one part of pvlock away: "adaptive" (the guest's adaptive mode, no
 # pvlock_host), "stockhost" (stock mode with pvlock_host and pvlockd),
 # "nodaemon" (adaptive with pvlock_host, no pvlockd), and "stock2", stock

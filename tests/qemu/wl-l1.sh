@@ -59,29 +59,10 @@ say_all() {	# say_all "LINE" MARK VM...: LINE to each VM, then wait for MARK fro
 
 up() { read -r _u _i < /proc/uptime; echo "${_u%.*}${_u#*.}"; }
 
-# order R: the arms of round R. Rounds follow a Williams design (a Latin
-# square balanced for carryover): over every n rounds (2n for an odd number
-# of arms) each arm takes each position once and follows each other arm
-# once, so that what an arm change leaves behind (a livepatch transition,
-# pvlock_host's unload, the VMs moved) weighs on every arm alike. The
-# earlier order (ABCD, then DCBA) had stock2 follow itself across every
-# round boundary, the only arm that ever ran right after no change: at 4x
-# its A/A ratio to stock was 1.03-1.48 in those rounds, 0.75-1.75 in the
-# others. A/A stays honest: stock follows stock2 and stock2 follows stock
-# equally often.
+# order R: the arms of round R (williams in lib/pvtest.sh)
 order() {
-	echo "$arms" | awk -v r="$1" '{
-		n = NF
-		# the first row: 1, 2, n, 3, n - 1, 4, ... (0-based below)
-		lo = 1; hi = n - 1; b[0] = 0
-		for (i = 1; i < n; i++) b[i] = (i % 2) ? lo++ : hi--
-		rows = n % 2 ? 2 * n : n
-		j = ((r - 1) % rows + rows) % rows
-		for (i = 0; i < n; i++) {
-			k = j < n ? (b[i] + j) % n : (b[n - 1 - i] + j - n) % n
-			printf "%s ", $(k + 1)
-		}
-	}'
+	# shellcheck disable=SC2086
+	williams "$1" $arms
 }
 
 placement() {	# placement LEVEL: where the level runs the VMs; sets vms
