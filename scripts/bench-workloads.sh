@@ -14,7 +14,7 @@
 #   PVLOCK_WL_ARMS="none stock pvlock stock2" (a subset for noise experiments,
 #     e.g. "stock stock2": the A/A pair alone), PVLOCK_WL_WARMUP=1 (0: none)
 #   PVLOCK_BENCH_VERBOSE=1 (show the L1/L2 progress lines)
-#   PVLOCK_WL_CRASH=LEVEL:ROUND:ARM:WL (a test: L2 "a" panics right after that
+#   PVLOCK_WL_CRASH=LEVEL:ROUND:ARM:WL (a test: L2 "a" panics in place of that
 #     run; the run must drop the round, boot the VM again and go on)
 . "$(dirname "$0")/lib.sh"
 . "$PVLOCK_ROOT/tests/qemu/common.sh"

@@ -125,7 +125,7 @@ level() {	# level NAME
 				seq=$((seq + 1))
 				echo "PVLOCK-WLRUN level=$1 round=$r arm=$arm wl=$wl seq=$seq t=$(up)"
 				if [ "${PVLOCK_WL_CRASH:-}" = "$1:$r:$arm:$wl" ]; then
-					# the test of revive: VM a panics once this run is done
+					# the test of revive: VM a panics instead of doing this run
 					l2_say a crash
 				fi
 				say_all "run $wl $secs $seq" "done-$seq" $vms || { ok=0; break; }
