@@ -94,7 +94,6 @@ NR == 1 { next }
 	# the share of CPU time this machine's hypervisor took during the run
 	if ($21 != "" && $21 < 0.9) { sx[$4, $1, $2, $3] = $21; stl[$1, ++nstl[$1]] = $21; nst = 1 }
 	if ($2 > nr[$4, $1]) nr[$4, $1] = $2	# the last round (a dropped one leaves a gap)
-	if (!(($4, $1, $2) in hasrd)) { hasrd[$4, $1, $2] = 1; nrd[$4, $1]++ }
 	n = ++cnt[$4, $1, $3]
 	if ($10 != "") { p50[$4, $1, $3, n] = $10; p99[$4, $1, $3, n] = $11; p999[$4, $1, $3, n] = $12 }
 	if ($13 != "") fair[$4, $1, $3, n] = $13
@@ -141,6 +140,14 @@ END {
 		for (li = 1; li <= nl; li++) {
 			lv = L[li]
 			if (!((w, lv) in nr)) continue
+			# complete rounds: every arm ran (a dropped or unfinished round
+			# leaves a gap)
+			nrd[w, lv] = 0
+			for (rd = 1; rd <= nr[w, lv]; rd++) {
+				full = 1
+				for (a in armset) if (!(tp[w, lv, rd, a] > 0)) full = 0
+				nrd[w, lv] += full
+			}
 			line = "| " lv " | " nrd[w, lv]
 			for (c = 1; c <= 3; c++) {
 				k = 0; delete r
