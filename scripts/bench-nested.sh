@@ -198,8 +198,11 @@ END {
 	print "vCPU k alone on L1 CPU 1 + k, its QEMU's other threads, pvlockd and pvlock_host's tick on CPU 0."
 	print "Host: " host "; pvlock " rev "."
 	print "Workload: pvlock_lockbench (one spinlock, 2 threads per vCPU, 2 us inside, 4 us outside),"
-	print secs " s per run, " rounds " rounds, every arm in each round in a Williams order (each arm"
-	print "in each position and right after each other arm equally often, never right after itself);"
+	na = 0; for (v in armseen) na++
+	cyc = na % 2 ? 2 * na : na
+	printf("%s s per run, %d rounds, every arm in each round in a Williams order (over every %d\n", secs, rounds, cyc)
+	printf("rounds each arm in each position and right after each other arm equally often%s%s);\n",
+		(na > 2 ? ", never right after itself" : ""), (rounds % cyc ? "; " rounds " rounds are not a whole cycle, so nearly" : ""))
 	print "throughput summed over the case's VMs."
 	print "\"stock\" is pvlock_guest in its stock mode (the kernel's algorithm) without pvlock_host;"
 	print "\"pvlock\" is adaptive mode with pvlock_host and pvlockd."
@@ -374,9 +377,9 @@ if grep -q '^PVLOCK-L1CPU ' "$@"; then
 	}
 	END {
 		print ""
-		print "How busy the L1 CPUs were during each arm'"'"'s runs (the L1'"'"'s /proc/stat, from the start of"
-		print "a run to the start of the next: the run, the guests'"'"' bookkeeping after it and the host"
-		print "side'"'"'s change; median over the rounds). CPU 0 runs the VMs'"'"' QEMU I/O threads, pvlockd"
+		print "How busy the L1 CPUs were during each arm'"'"'s runs (the L1'"'"'s /proc/stat, from the L1'"'"'s"
+		print "word to start a run to the guests'"'"' asking for the next: the run and their bookkeeping"
+		print "after it, not the host side'"'"'s change; median over the rounds). CPU 0 runs the VMs'"'"' QEMU I/O threads, pvlockd"
 		print "and pvlock_host'"'"'s tick; in the undercommitted L1 (3 CPUs on the host'"'"'s 2 cores) what it"
 		print "uses, the vCPUs'"'"' CPUs lose:"
 		print ""

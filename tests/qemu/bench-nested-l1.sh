@@ -61,7 +61,8 @@ follow() {	# follow NAME...: drive the host side through the guests' rounds
 				wait_mark "$n" "want-$v $r" $((2 * secs + 300)) || { fail "follow-$n-$v-$r"; return 1; }
 			done
 			# how busy each L1 CPU was from the previous "go" to now (that
-			# run, the guests' bookkeeping after it, the host side's change)
+			# run and the guests' bookkeeping after it; not the host side's
+			# change, which comes before the "go")
 			[ -n "$last" ] && echo "PVLOCK-L1CPU $last $(cpu_busy "$t0" "$(cpu_ticks)")"
 			host "$(arm_host "$v")"
 			info "round $r: $v for $*"
@@ -70,6 +71,7 @@ follow() {	# follow NAME...: drive the host side through the guests' rounds
 		done
 		r=$((r + 1))
 	done
+	[ -n "$last" ] || return 0
 	for n in "$@"; do wait_mark "$n" "done-$v $rounds" $((2 * secs + 300)) || break; done
 	echo "PVLOCK-L1CPU $last $(cpu_busy "$t0" "$(cpu_ticks)")"
 }

@@ -104,6 +104,12 @@ level() {	# level NAME
 	r=$((1 - ${PVLOCK_WL_WARMUP:-1}))
 	while [ $r -le "$rounds" ]; do
 		for arm in $(order $r); do
+			# a VM that died while idle (VM b undercommitted) is seen here,
+			# before the arm change would wait for it
+			if [ -e /tmp/l2-a.rc ] || [ -e /tmp/l2-b.rc ]; then
+				revive "$1" $r && break
+				return 1
+			fi
 			seq=$((seq + 1))
 			t0=$(up)
 			case $arm in pvlock) host on ;; *) host off ;; esac

@@ -469,9 +469,14 @@ wait_mark() {
 	while ! grep -q "^PVLOCK-MARK $2\$" "/tmp/l2-$1.log" 2>/dev/null; do
 		_i=$((_i + 1))
 		# its QEMU has ended (a guest panic: -no-reboot): no mark will come;
-		# once more after its last lines have passed the console pipe
+		# once more after its last lines have passed the console pipe (up
+		# to 20 s for the pipe to end)
 		if [ -e "/tmp/l2-$1.rc" ]; then
-			sleep 1
+			_j=0
+			while eval "kill -0 \$L2_PID_$1" 2>/dev/null && [ $_j -lt 100 ]; do
+				usleep 200000
+				_j=$((_j + 1))
+			done
 			grep -q "^PVLOCK-MARK $2\$" "/tmp/l2-$1.log" 2>/dev/null && return 0
 			info "L2 $1 ended (qemu rc=$(cat "/tmp/l2-$1.rc")) before its mark $2"
 			return 1
