@@ -356,7 +356,7 @@ AWK
 ) "$csv" | tee "$out/nested.md"
 
 # how busy the L1's CPUs were during each arm's runs (bench-nested-l1.sh
-# follow, from the module's load to its unload): CPU 0 carries the VMs' QEMU I/O threads and pvlock's host side
+# follow, from the L1's word to the guests' next request): CPU 0 carries the VMs' QEMU I/O threads and pvlock's host side
 # and shares the host's cores with the vCPUs' CPUs
 if grep -q '^PVLOCK-L1CPU ' "$@"; then
 	grep -h '^PVLOCK-L1CPU ' "$@" | awk '
@@ -377,8 +377,10 @@ if grep -q '^PVLOCK-L1CPU ' "$@"; then
 	}
 	END {
 		print ""
-		print "How busy the L1 CPUs were during each arm'"'"'s runs (the L1'"'"'s /proc/stat, from the first"
-		print "VM'"'"'s load of the benchmark module to its unload: the run alone; median over the rounds)."
+		print "How busy the L1 CPUs were during each arm'"'"'s runs (the L1'"'"'s /proc/stat, from the L1'"'"'s word"
+		print "to start a run to the guests'"'"' asking for the next: the run, the guests'"'"' waiting before it"
+		print "(pvlock: until the host side has registered every vCPU, polling with the vCPUs idle) and"
+		print "their bookkeeping after it; median over the rounds)."
 		print "CPU 0 runs the VMs'"'"' QEMU I/O threads, pvlockd and pvlock_host'"'"'s tick; in the"
 		print "undercommitted L1 (3 CPUs on the host'"'"'s 2 cores) what it uses, the vCPUs'"'"' CPUs lose:"
 		print ""

@@ -52,46 +52,31 @@ cpu_busy() {
 	}'
 }
 
-# nlines VM WHAT: how many "PVLOCK-MODULE WHAT pvlock_lockbench" lines
-# (load, unload: printed as the L2 starts and ends a run) VM has printed
-nlines() {
-	grep -c "^PVLOCK-MODULE $2 pvlock_lockbench\$" "/tmp/l2-$1.log" 2> /dev/null
-}
-# wait_lines VM WHAT N: until the N-th of them (1 if the L2 ended or on a
-# timeout)
-wait_lines() {
-	_i=0
-	while [ "$(nlines "$1" "$2")" -lt "$3" ]; do
-		[ -e "/tmp/l2-$1.rc" ] && return 1
-		_i=$((_i + 1))
-		[ $_i -gt $(((2 * secs + 300) * 5)) ] && return 1
-		usleep 200000
-	done
-}
-
 follow() {	# follow NAME...: drive the host side through the guests' rounds
 	r=1
-	# how busy each L1 CPU was during each run: from the first VM's load of
-	# the benchmark module to its unload (a run it started before, the
-	# demo's live part, not counted)
-	c0=$(nlines "$1" load) k=0
+	last=
 	while [ $r -le "$rounds" ]; do
 		for v in $(round_arms $r); do
 			for n in "$@"; do
 				wait_mark "$n" "want-$v $r" $((2 * secs + 300)) || { fail "follow-$n-$v-$r"; return 1; }
 			done
+			# how busy each L1 CPU was from the previous "go" to now: that
+			# run, the guests' waiting before it (pvlock: for the host
+			# side's registration) and their bookkeeping after it; not the
+			# host side's change, which comes before the "go". (The guests'
+			# console lines cannot mark the run itself: a line written as
+			# the benchmark starts can arrive up to 20 s late.)
+			[ -n "$last" ] && echo "PVLOCK-L1CPU $last $(cpu_busy "$t0" "$(cpu_ticks)")"
 			host "$(arm_host "$v")"
 			info "round $r: $v for $*"
+			t0=$(cpu_ticks) last="case=$* round=$r variant=$v"
 			for n in "$@"; do l2_say "$n" "go $v $r"; done
-			k=$((k + 1))
-			if wait_lines "$1" load $((c0 + k)); then
-				t0=$(cpu_ticks)
-				wait_lines "$1" unload $((c0 + k)) &&
-					echo "PVLOCK-L1CPU case=$* round=$r variant=$v $(cpu_busy "$t0" "$(cpu_ticks)")"
-			fi
 		done
 		r=$((r + 1))
 	done
+	[ -n "$last" ] || return 0
+	for n in "$@"; do wait_mark "$n" "done-$v $rounds" $((2 * secs + 300)) || break; done
+	echo "PVLOCK-L1CPU $last $(cpu_busy "$t0" "$(cpu_ticks)")"
 }
 
 # show NAME...: pvlock on, its live counters every 10 s while the guests
