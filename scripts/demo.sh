@@ -109,9 +109,8 @@ report() {
 [demo]     pvlock_host and pvlockd.
 [demo]   pvlock/stock: above 1, pvlock did more (1.30: 30% more); the spread of the rounds
 [demo]     (min..max) is this setup's noise: nested TCG varies a lot. Three rounds do not
-[demo]     settle even the direction (two demos in a row gave 1.04 and 0.84, with the
-[demo]     60-s live part, 15-s runs and a sysbench run after each); make bench-nested
-[demo]     (5 rounds and an A/A arm) and make bench-workloads measure it.
+[demo]     settle even the direction (three demos in a row gave 1.04, 0.84 and 1.18);
+[demo]     make bench-nested (5 rounds and an A/A arm) and make bench-workloads measure it.
 [demo]   p50/p99/p99.9: every acquisition's wait, timed around spin_lock() (n per run in
 [demo]     the table), so both arms count the same events. Jain 1.000: every thread got
 [demo]     the same share of the lock. The real program (sysbench threads, from Debian's
