@@ -13,8 +13,7 @@
 #   PVLOCK_BENCH_OVER=1 (0: skip the overcommitted case)
 #   PVLOCK_BENCH_ARMS=stock,pvlock,stock2: the arms, in the first round's
 #     order (then a Williams design: williams in tests/qemu/lib/pvtest.sh);
-#     stock2 is stock again (A/A: the
-#     instrument's own noise); ablation arms (tests/qemu/bench-l2.sh):
+#     stock2 is stock again (A/A: the instrument's own noise); ablation arms (tests/qemu/bench-l2.sh):
 #     adaptive (guest only), stockhost (host side only), nodaemon (no pvlockd).
 #     Each arm but stock and pvlock gets a ratio to stock in the same rounds.
 #   PVLOCK_BENCH_VERBOSE=1 (show the L1/L2 progress lines)
@@ -175,6 +174,12 @@ NR == 1 { next }
 	for (i = 14; i <= 25; i++) sum[c, v, i] += $i
 	for (i = 26; i <= 30; i++) tr[c, v, i] += $i
 }
+# arm_median(c, v): the median over case c's rounds of arm v's ops/s (0: none)
+function arm_median(c, v,   r, k, x) {
+	k = 0
+	for (r = 1; r <= nr[c]; r++) if (t[c, r, v] > 0) x[++k] = t[c, r, v]
+	return median(x, k)
+}
 # whether case c's pvlock/stock median meets target x, and whether its
 # interval says so too
 function verdict(c, x) {
@@ -317,12 +322,7 @@ END {
 	# time, so the pair's ceiling is half the solo VM's throughput.
 	c = "overcommitted-4x"; u = "undercommitted"
 	if ((c in cases) && (u in cases)) {
-		delete x; k = 0; for (r = 1; r <= nr[u]; r++) if (t[u, r, "stock"] > 0) x[++k] = t[u, r, "stock"]
-		ceil = k ? median(x, k) / 2 : 0
-		delete x; k = 0; for (r = 1; r <= nr[c]; r++) if (t[c, r, "stock"] > 0) x[++k] = t[c, r, "stock"]
-		so = k ? median(x, k) : 0
-		delete x; k = 0; for (r = 1; r <= nr[c]; r++) if (t[c, r, "pvlock"] > 0) x[++k] = t[c, r, "pvlock"]
-		po = k ? median(x, k) : 0
+		ceil = arm_median(u, "stock") / 2; so = arm_median(c, "stock"); po = arm_median(c, "pvlock")
 		if (ceil > 0 && so > 0 && po > 0) {
 			print ""
 			print "What the overcommitted ratio can reach. Without lock-holder preemption the two VMs would"
@@ -356,10 +356,11 @@ AWK
 ) "$csv" | tee "$out/nested.md"
 
 # how busy the L1's CPUs were during each arm's runs (bench-nested-l1.sh
-# follow, from the L1's word to the guests' next request): CPU 0 carries the VMs' QEMU I/O threads and pvlock's host side
-# and shares the host's cores with the vCPUs' CPUs
+# follow, from the L1's word to the guests' next request): CPU 0 carries the
+# VMs' QEMU I/O threads and pvlock's host side and shares the host's cores
+# with the vCPUs' CPUs
 if grep -q '^PVLOCK-L1CPU ' "$@"; then
-	grep -h '^PVLOCK-L1CPU ' "$@" | awk '
+	grep -h '^PVLOCK-L1CPU ' "$@" | awk -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
 	{
 		c = index($0, "case=solo ") ? "undercommitted" : "overcommitted-4x"
 		v = $0; sub(/.* variant=/, "", v); sub(/ .*/, "", v)
@@ -370,19 +371,18 @@ if grep -q '^PVLOCK-L1CPU ' "$@"; then
 			b[c, v, k, ++nb[c, v, k]] = f[2]
 		}
 	}
-	function med(c, v, k,   a, i, j, n, t) {
-		n = nb[c, v, k]; for (i = 1; i <= n; i++) a[i] = b[c, v, k, i]
-		for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	function med(c, v, k,   a, i) {
+		for (i = 1; i <= nb[c, v, k]; i++) a[i] = b[c, v, k, i]
+		return median(a, nb[c, v, k])
 	}
 	END {
 		print ""
-		print "How busy the L1 CPUs were during each arm'"'"'s runs (the L1'"'"'s /proc/stat, from the L1'"'"'s word"
-		print "to start a run to the guests'"'"' asking for the next: the run, the guests'"'"' waiting before it"
+		print "How busy the L1 CPUs were during each arm's runs (the L1's /proc/stat, from the L1's word"
+		print "to start a run to the guests' asking for the next: the run, the guests' waiting before it"
 		print "(pvlock: until the host side has registered every vCPU, polling with the vCPUs idle) and"
 		print "their bookkeeping after it; median over the rounds)."
-		print "CPU 0 runs the VMs'"'"' QEMU I/O threads, pvlockd and pvlock_host'"'"'s tick; in the"
-		print "undercommitted L1 (3 CPUs on the host'"'"'s 2 cores) what it uses, the vCPUs'"'"' CPUs lose:"
+		print "CPU 0 runs the VMs' QEMU I/O threads, pvlockd and pvlock_host's tick; in the"
+		print "undercommitted L1 (3 CPUs on the host's 2 cores) what it uses, the vCPUs' CPUs lose:"
 		print ""
 		print "| case | arm | rounds | L1 CPU busy, median per CPU |"
 		print "|---|---|---|---|"
@@ -391,7 +391,9 @@ if grep -q '^PVLOCK-L1CPU ' "$@"; then
 			for (k = 0; k < ncpu[c]; k++) line = line sprintf("%sCPU %d %.0f%%", k ? ", " : "", k, 100 * med(c, v, k))
 			printf "| %s | %s | %d | %s |\n", c, v, nb[c, v, 0], line
 		}
-	}' | tee -a "$out/nested.md"
+	}
+AWK
+) | tee -a "$out/nested.md"
 fi
 
 # the real workload run after each lock benchmark run (PVLOCK_BENCH_REAL)

@@ -70,17 +70,20 @@ rows=$(($(wc -l < "$csv") - 1))
 [ "$rows" -gt 0 ] || die "no results in $log"
 # where the run's time went: arm changes (module loads and unloads, the host
 # side, the VMs moved) against the runs themselves, per level
-setup=$(sed -nE 's/^PVLOCK-INFO level ([^ ]+) round -?[0-9]+: [^ ]+ set up in ([0-9]+) cs$/\1 \2/p' "$log" | awk '
-	{ if (!($1 in n)) o[++k] = $1; v[$1, ++n[$1]] = $2 / 100; t[$1] += $2 / 100 }
-	END {
-		for (i = 1; i <= k; i++) {
-			l = o[i]; m = n[l]; delete a
-			for (j = 1; j <= m; j++) a[j] = v[l, j]
-			for (j = 2; j <= m; j++) for (h = j; h > 1 && a[h - 1] > a[h]; h--) { x = a[h]; a[h] = a[h - 1]; a[h - 1] = x }
-			printf("%s%s: %d changes, median %.0f s, longest %.0f s, %.1f min in all", (i > 1 ? "; " : ""), l, m,
-				m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2, a[m], t[l] / 60)
-		}
-	}')
+setup=$(sed -nE 's/^PVLOCK-INFO level ([^ ]+) round -?[0-9]+: [^ ]+ set up in ([0-9]+) cs$/\1 \2/p' "$log" |
+	awk -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
+{ if (!($1 in n)) o[++k] = $1; v[$1, ++n[$1]] = $2 / 100; t[$1] += $2 / 100 }
+END {
+	for (i = 1; i <= k; i++) {
+		l = o[i]; m = n[l]; delete a
+		for (j = 1; j <= m; j++) a[j] = v[l, j]
+		mid = median(a, m)	# sorts a
+		printf("%s%s: %d changes, median %.0f s, longest %.0f s, %.1f min in all", (i > 1 ? "; " : ""),
+			l, m, mid, a[m], t[l] / 60)
+	}
+}
+AWK
+))
 drops=$(sed -nE 's/^PVLOCK-WLDROP level=([^ ]+) round=(-?[0-9]+) vm=([^ ]+) arm=([^ ]+).*/\1 round \2 (VM \3 died while arm \4 was set up or ran)/p' "$log" |
 	paste -sd';' | sed 's/;/; /g')
 

@@ -80,9 +80,14 @@ placement() {	# placement LEVEL: where the level runs the VMs; sets vms
 # again and the next round begins with every arm set afresh. A VM that hangs
 # without dying, or a third death, still ends the run.
 revived=0
+dead_vms() {	# the L2s whose QEMU has ended
+	for _n in a b; do [ -e "/tmp/l2-$_n.rc" ] && echo "$_n"; done
+}
+boot_l2() {	# boot_l2 NAME: one of the two workload VMs
+	run_l2 "$1" 2 512 "$to" /boot/l2.cpio.gz
+}
 revive() {
-	_dead=
-	for _n in a b; do [ -e "/tmp/l2-$_n.rc" ] && _dead="$_dead $_n"; done
+	_dead=$(dead_vms)
 	[ -n "$_dead" ] || return 1
 	for _n in $_dead; do
 		fail "wl-$_n-died" "level $1 round $2 arm $arm: the L2 ended (qemu rc=$(cat "/tmp/l2-$_n.rc"))"
@@ -90,7 +95,7 @@ revive() {
 		revived=$((revived + 1))
 		[ $revived -le 2 ] || return 1
 		eval "wait \$L2_PID_$_n"
-		run_l2 "$_n" 2 512 "$to" /boot/l2.cpio.gz
+		boot_l2 "$_n"
 		wait_mark "$_n" ready 600 || { fail "wl-$_n-ready" "the L2 did not get ready again"; return 1; }
 	done
 	host off
@@ -106,7 +111,7 @@ level() {	# level NAME
 		for arm in $(order $r); do
 			# a VM that died while idle (VM b undercommitted) is seen here,
 			# before the arm change would wait for it
-			if [ -e /tmp/l2-a.rc ] || [ -e /tmp/l2-b.rc ]; then
+			if [ -n "$(dead_vms)" ]; then
 				revive "$1" $r && break
 				return 1
 			fi
@@ -146,8 +151,8 @@ check load-kvm load_kmods
 L2_CTL=1
 PVLOCK_L2_PIN=vcpu
 to=$((rounds * 5 * 12 * (secs + 20) + 900))
-run_l2 a 2 512 "$to" /boot/l2.cpio.gz
-run_l2 b 2 512 "$to" /boot/l2.cpio.gz
+boot_l2 a
+boot_l2 b
 for n in a b; do
 	wait_mark "$n" ready 600 || fail "wl-$n-ready" "the L2 did not get ready"
 done
