@@ -257,7 +257,7 @@ run_l2() {
 	esac
 	L2_COUNT=$((${L2_COUNT:-0} + 1))
 	# a monitor on a pair of fifos lets wait_l2 dump a hung guest's registers
-	rm -f "/tmp/l2-$_name.mon.in" "/tmp/l2-$_name.mon.out" "/tmp/l2-$_name.rc"
+	rm -f "/tmp/l2-$_name.mon.in" "/tmp/l2-$_name.mon.out" "/tmp/l2-$_name.rc" "/tmp/l2-$_name.tids"
 	mkfifo "/tmp/l2-$_name.mon.in" "/tmp/l2-$_name.mon.out"
 	# L2_CTL=1: a second serial port (the L2's ttyS1) on a pair of fifos, for
 	# lines from the L1 to the L2 (l2_say NAME TEXT)
@@ -359,8 +359,14 @@ l2_mon() {
 }
 
 # l2_vcpu_tids NAME: "K:TID" for each vCPU K of L2 NAME and its thread id
-# (QEMU's monitor, "info cpus")
+# (QEMU's monitor, "info cpus"). Once l2_pin_vcpus has seen them all they
+# are kept in /tmp/l2-NAME.tids for the QEMU's life (run_l2 removes the
+# file): each question to the monitor costs a second.
 l2_vcpu_tids() {
+	if [ -s "/tmp/l2-$1.tids" ]; then
+		cat "/tmp/l2-$1.tids"
+		return
+	fi
 	l2_mon "$1" "info cpus"
 	sleep 1
 	tr -d '\r' < "/tmp/l2-$1.mon.log" | sed -nE 's/.*CPU #([0-9]+):.*thread_id=([0-9]+).*/\1:\2/p' | sort -u
@@ -374,6 +380,7 @@ l2_pin_vcpus() {
 	while [ $_i -lt 60 ]; do
 		_ids=$(l2_vcpu_tids "$1")
 		if [ "$(echo "$_ids" | grep -c :)" -ge "$2" ]; then
+			echo "$_ids" > "/tmp/l2-$1.tids"
 			_tgid=
 			for _c in $_ids; do
 				_k=${_c%%:*}
