@@ -18,7 +18,7 @@ mkdir -p "$out"
 
 # the L1 names each run (level, round, arm) by its sequence number; the
 # guests' result lines carry the same number
-echo "level,round,arm,wl,vm,seq,ops,secs,ops_per_s,p50_us,p99_us,p999_us,jain,slowpath,queued,waits,halts,yields,yield_same_vm,threshold,host_steal" > "$csv"
+echo "level,round,arm,wl,vm,seq,ops,secs,ops_per_s,p50_us,p99_us,p999_us,jain,slowpath,queued,waits,halts,yields,yield_same_vm,threshold,host_steal,vcpu_run_ms,vcpu_wait_ms,vcpu_slices" > "$csv"
 {
 	sed -nE 's/^PVLOCK-WLRUN level=([^ ]+) round=([0-9]+) arm=([^ ]+) wl=([^ ]+) seq=([0-9]+).*/R \5 \1 \2 \3 \4/p' "$log"
 	# the host's steal over each run (qemu-run.sh PVLOCK_STEAL_LOG): from the
@@ -28,6 +28,9 @@ echo "level,round,arm,wl,vm,seq,ops,secs,ops_per_s,p50_us,p99_us,p999_us,jain,sl
 		sed -nE 's/^([0-9]+) ([0-9]+)\|\[L2:[^]]+\] PVLOCK-MARK done-([0-9]+)$/E \3 \1 \2/p' "$log.steal"
 	fi
 	sed -nE 's/^\[L2:[^]]+\] PVLOCK-WL (vm=.*)/W \1/p' "$log"
+	# what the L1 did with each VM's vCPU threads over the run (wl-l1.sh
+	# vcpu_sched): CPU time, time runnable and waiting, times run
+	sed -nE 's/^PVLOCK-WLSCHED seq=([0-9]+) (.*)/P \1 \2/p' "$log"
 	# rounds in which an L2 died (wl-l1.sh revive): none of their runs count
 	sed -nE 's/^PVLOCK-WLDROP level=([^ ]+) round=(-?[0-9]+) .*/D \1 \2/p' "$log"
 } | awk '
@@ -43,6 +46,11 @@ $1 == "R" { if ($4 > 0) { lv[$2] = $3; rd[$2] = $4; arm[$2] = $5; wl[$2] = $6 };
 $1 == "S" { s0[$2] = $3; t0[$2] = $4; next }
 $1 == "E" { s1[$2] = $3; t1[$2] = $4; next }
 $1 == "D" { drop[$2, $3] = 1; next }
+$1 == "P" {
+	for (i = 3; i <= NF; i++)
+		if (split($i, kvp, "=") == 2 && split(kvp[2], x, "/") == 3) sch[$2, kvp[1]] = x[1] "," x[2] "," x[3]
+	next
+}
 $1 == "W" {
 	line = " " substr($0, 3)
 	seq = kv(line, "seq")
@@ -57,13 +65,14 @@ $1 == "W" {
 		js("slowpath"), js("queued"), js("waits"), js("halts"), js("yields"),
 		js("yield_same_vm"), js("threshold"))
 	wseq[nrow] = seq
+	wvm[nrow] = kv(line, "vm")
 }
 END {
 	for (i = 1; i <= nrow; i++) {
 		q = wseq[i]
 		if ((lv[q], rd[q]) in drop) continue
 		f = (q in s0) && (q in s1) && t1[q] > t0[q] ? sprintf("%.4f", (s1[q] - s0[q]) / (t1[q] - t0[q])) : ""
-		print w[i] "," f
+		print w[i] "," f "," ((q, wvm[i]) in sch ? sch[q, wvm[i]] : ",,")
 	}
 }' >> "$csv"
 rows=$(($(wc -l < "$csv") - 1))

@@ -77,6 +77,8 @@ for r in 1 2 3 4 5 6 7 8; do
 		tot=$((tot + 10000)) st=$((st + $(awk -v s="$s" 'BEGIN { printf "%d", s * 10000 }')))
 		echo "[L2:a] PVLOCK-WL vm=a seq=$seq wl=syn arm=$arm ops=$ops cs=100 stats={}" >> "$log"
 		echo "$st $tot|[L2:a] PVLOCK-MARK done-$seq" >> "$log.steal"
+		# the L1's view of the vCPU threads, for the first run only
+		[ $seq = 1 ] && echo "PVLOCK-WLSCHED seq=1 a=5000/120/300 halt_polls_ok=0/0 wakeups=0" >> "$log"
 	done
 done
 if "$PVLOCK_ROOT/scripts/wl-report.sh" "$log" "$T/out" "made up" > "$T/rep.err" 2>&1; then
@@ -93,10 +95,11 @@ if "$PVLOCK_ROOT/scripts/wl-report.sh" "$log" "$T/out" "made up" > "$T/rep.err" 
 	else
 		ko steal-adjustment "b '$b' R^2 '$r2' A/A raw '$rawaa' adjusted '$aa' pvlock/stock '$ps' (want -2.00, 1.00, not 1.000, 1.000, 1.100)"
 	fi
-	if grep -q '^under,1,none,syn,a,1,.*,0.0200$' "$T/out/workloads.csv"; then
-		ok "steal-column: each run's share from the steal log"
+	if grep -q '^under,1,none,syn,a,1,.*,0.0200,5000,120,300$' "$T/out/workloads.csv" &&
+	   grep -q '^under,1,stock,syn,a,2,.*,0.1500,,,$' "$T/out/workloads.csv"; then
+		ok "steal-column: each run's share from the steal log; the vCPU threads' run/wait/slices where the L1 logged them, empty where not"
 	else
-		ko steal-column "$(sed -n 2p "$T/out/workloads.csv")"
+		ko steal-column "$(sed -n 2,3p "$T/out/workloads.csv" | paste -sd ' ' -)"
 	fi
 else
 	ko steal-adjustment "wl-report.sh failed: $(tail -1 "$T/rep.err")"
