@@ -78,6 +78,10 @@ args=(-accel "tcg,thread=${PVLOCK_TCG_THREAD:-multi}" -smp "$smp" -m "$mem" -nod
       -serial stdio -no-reboot -kernel "$VMLINUZ" -initrd "$initrd"
       -append "console=ttyS0 panic=-1 quiet loglevel=5 $append ${PVLOCK_QEMU_APPEND:-}")
 [ -n "$cpu" ] && args+=(-cpu "$cpu")
+# PVLOCK_QEMU_MON=PATH (debugging): QEMU's human monitor on the unix socket
+# PATH (a path under the tree: QEMU runs in the chroot), e.g. for "info jit"
+# (translation-cache flushes) while a benchmark runs
+[ -n "${PVLOCK_QEMU_MON:-}" ] && args+=(-monitor "unix:$PVLOCK_QEMU_MON,server,nowait")
 
 # PVLOCK_HOST_PIN=1 (benchmarks): the guest's vCPU k >= 1 alone on host CPU
 # (k - 1) mod nproc from the moment its thread exists, vCPU 0 and QEMU's
