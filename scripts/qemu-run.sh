@@ -79,8 +79,9 @@ args=(-accel "tcg,thread=${PVLOCK_TCG_THREAD:-multi}" -smp "$smp" -m "$mem" -nod
       -append "console=ttyS0 panic=-1 quiet loglevel=5 $append ${PVLOCK_QEMU_APPEND:-}")
 [ -n "$cpu" ] && args+=(-cpu "$cpu")
 # PVLOCK_QEMU_MON=PATH (debugging): QEMU's human monitor on the unix socket
-# PATH (a path under the tree: QEMU runs in the chroot), e.g. for "info jit"
-# (translation-cache flushes) while a benchmark runs
+# PATH, e.g. for "info jit" (translation-cache flushes) while a benchmark
+# runs. An absolute path under PVLOCK_ROOT or PVLOCK_CACHE: QEMU runs in the
+# chroot, which sees those two at their own paths and has a /tmp of its own
 [ -n "${PVLOCK_QEMU_MON:-}" ] && args+=(-monitor "unix:$PVLOCK_QEMU_MON,server,nowait")
 
 # PVLOCK_HOST_PIN=1 (benchmarks): the guest's vCPU k >= 1 alone on host CPU

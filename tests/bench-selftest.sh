@@ -16,8 +16,9 @@ ko() { echo "FAIL bench/$1: $2"; nfail=$((nfail + 1)); }
 
 # --- the round order -----------------------------------------------------
 # williams() of lib/pvtest.sh, which orders the rounds of both nested
-# benchmarks (wl-l1.sh order, round_arms)
-sed -n '/^williams() {/,/^}/p' "$PVLOCK_ROOT/tests/qemu/lib/pvtest.sh" > "$T/order.sh"
+# benchmarks (wl-l1.sh order, round_arms); with vcpu_sched_diff(), whose
+# line the steal-column check below feeds to the report
+sed -n '/^williams() {/,/^}/p; /^vcpu_sched_diff() {/,/^}/p' "$PVLOCK_ROOT/tests/qemu/lib/pvtest.sh" > "$T/order.sh"
 # shellcheck disable=SC1091
 . "$T/order.sh"
 # balance ARMS ROUNDS: what is wrong with ROUNDS rounds of ARMS (nothing:
@@ -77,8 +78,12 @@ for r in 1 2 3 4 5 6 7 8; do
 		tot=$((tot + 10000)) st=$((st + $(awk -v s="$s" 'BEGIN { printf "%d", s * 10000 }')))
 		echo "[L2:a] PVLOCK-WL vm=a seq=$seq wl=syn arm=$arm ops=$ops cs=100 stats={}" >> "$log"
 		echo "$st $tot|[L2:a] PVLOCK-MARK done-$seq" >> "$log.steal"
-		# the L1's view of the vCPU threads, for the first run only
-		[ $seq = 1 ] && echo "PVLOCK-WLSCHED seq=1 a=5000/120/300 halt_polls_ok=0/0 wakeups=0" >> "$log"
+		# the L1's view of the vCPU threads (vcpu_sched_diff of two made-up
+		# snapshots: 5000 ms run, 120 ms waiting, 300 slices over VM a's two
+		# vCPUs; VM b's second vCPU unreadable), for the first run only
+		[ $seq = 1 ] && echo "PVLOCK-WLSCHED seq=1$(vcpu_sched_diff \
+			"a:0=1000000,0,10 a:1=0,0,0 b:0=1,1,1 b:1=- kvm=1,1,1" \
+			"a:0=3000000000,100000000,210 a:1=2001000000,20000000,100 b:0=2,2,2 b:1=- kvm=5,9,3")" >> "$log"
 	done
 done
 if "$PVLOCK_ROOT/scripts/wl-report.sh" "$log" "$T/out" "made up" > "$T/rep.err" 2>&1; then

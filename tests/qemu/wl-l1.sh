@@ -59,40 +59,6 @@ say_all() {	# say_all "LINE" MARK VM...: LINE to each VM, then wait for MARK fro
 
 up() { read -r _u _i < /proc/uptime; echo "${_u%.*}${_u#*.}"; }
 
-# vcpu_sched: what the L1 scheduler and KVM did with the L2 vCPUs, as one
-# line of counters ("VM:K run_ns wait_ns slices" per vCPU thread from
-# /proc/TID/schedstat, then KVM's halt-polling totals); vcpu_sched_diff
-# BEFORE AFTER turns two of them into a "PVLOCK-WLSCHED" line: per VM, its
-# vCPUs' CPU time, time runnable but waiting, and count of times run (ms,
-# ms, n; summed over its vCPUs), and the polls that ended a halt. Where the
-# runs of one arm split into fast and slow ones, this tells whether the L1
-# ran the vCPUs differently.
-vcpu_sched() {
-	for _n in $vms; do
-		for _c in $(l2_vcpu_tids "$_n"); do
-			printf '%s:%s %s ' "$_n" "${_c%%:*}" "$(cat "/proc/${_c##*:}/schedstat" 2>/dev/null || echo 0 0 0)"
-		done
-	done
-	_k=/sys/kernel/debug/kvm
-	echo "kvm $(cat $_k/halt_successful_poll $_k/halt_attempted_poll $_k/halt_wakeup 2>/dev/null | tr '\n' ' ')"
-}
-vcpu_sched_diff() {
-	echo "$1" "$2" | awk '{
-		half = NF / 2
-		for (i = 1; i <= half; i++) { b[i] = $i; a[i] = $(i + half) }
-		for (i = 1; i <= half; i++) {
-			if (b[i] == "kvm") { poll = a[i + 1] - b[i + 1]; tries = a[i + 2] - b[i + 2]; wake = a[i + 3] - b[i + 3]; break }
-			if (b[i] !~ /:/) continue
-			split(b[i], v, ":"); vm = v[1]
-			run[vm] += a[i + 1] - b[i + 1]; wait[vm] += a[i + 2] - b[i + 2]; sl[vm] += a[i + 3] - b[i + 3]
-			if (!(vm in seen)) { seen[vm] = 1; order[++n] = vm }
-			i += 3
-		}
-		for (j = 1; j <= n; j++) { vm = order[j]
-			printf " %s=%.0f/%.0f/%d", vm, run[vm] / 1e6, wait[vm] / 1e6, sl[vm] }
-		printf " halt_polls_ok=%d/%d wakeups=%d\n", poll, tries, wake }'
-}
-
 # order R: the arms of round R (williams in lib/pvtest.sh)
 order() {
 	# shellcheck disable=SC2086
@@ -172,14 +138,14 @@ level() {	# level NAME
 			ok=1
 			for wl in $wls; do
 				seq=$((seq + 1))
+				_s0=$(vcpu_sched $vms)
 				echo "PVLOCK-WLRUN level=$1 round=$r arm=$arm wl=$wl seq=$seq t=$(up)"
 				if [ "${PVLOCK_WL_CRASH:-}" = "$1:$r:$arm:$wl" ]; then
 					# the test of revive: VM a panics instead of doing this run
 					l2_say a crash
 				fi
-				_s0=$(vcpu_sched)
 				say_all "run $wl $secs $seq" "done-$seq" $vms || { ok=0; break; }
-				echo "PVLOCK-WLSCHED seq=$seq$(vcpu_sched_diff "$_s0" "$(vcpu_sched)")"
+				echo "PVLOCK-WLSCHED seq=$seq$(vcpu_sched_diff "$_s0" "$(vcpu_sched $vms)")"
 			done
 			[ $ok = 1 ] || { revive "$1" $r && break; return 1; }
 		done

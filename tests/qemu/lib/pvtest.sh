@@ -257,7 +257,8 @@ run_l2() {
 	esac
 	L2_COUNT=$((${L2_COUNT:-0} + 1))
 	# a monitor on a pair of fifos lets wait_l2 dump a hung guest's registers
-	rm -f "/tmp/l2-$_name.mon.in" "/tmp/l2-$_name.mon.out" "/tmp/l2-$_name.rc" "/tmp/l2-$_name.tids"
+	rm -f "/tmp/l2-$_name.mon.in" "/tmp/l2-$_name.mon.out" "/tmp/l2-$_name.rc" "/tmp/l2-$_name.tids" \
+		"/tmp/l2-$_name.mon.log"
 	mkfifo "/tmp/l2-$_name.mon.in" "/tmp/l2-$_name.mon.out"
 	# L2_CTL=1: a second serial port (the L2's ttyS1) on a pair of fifos, for
 	# lines from the L1 to the L2 (l2_say NAME TEXT)
@@ -372,6 +373,62 @@ l2_vcpu_tids() {
 	tr -d '\r' < "/tmp/l2-$1.mon.log" | sed -nE 's/.*CPU #([0-9]+):.*thread_id=([0-9]+).*/\1:\2/p' | sort -u
 }
 
+# vcpu_sched VM...: what the L1 scheduler and KVM did with those L2s' vCPUs
+# so far, one line of "VM:K=RUN_NS,WAIT_NS,SLICES" per vCPU thread (its
+# /proc/TID/schedstat; "-" where unreadable) and "kvm=OK,TRIED,WAKEUPS" (the
+# halt-polling totals of all L2s together in KVM's debugfs; left out where
+# it has none). Only threads whose ids l2_pin_vcpus kept: it asks no
+# monitor, so that it costs nothing inside a run's time. vcpu_sched_diff
+# BEFORE AFTER: the "PVLOCK-WLSCHED" line's fields between two of them: per
+# VM its vCPUs' CPU time, time runnable but waiting for the CPU and times
+# run (ms, ms, count; summed over its vCPUs; a VM with any entry missing
+# from either is left out), then the halt polls that succeeded of those
+# tried and the wakeups, if KVM had counters. Where the runs of one arm
+# split into fast and slow ones, this tells whether the L1 ran the vCPUs
+# differently (the workload benchmark, wl-l1.sh, over each run plus the
+# L1's wait for every VM's answer).
+vcpu_sched() {
+	for _n in "$@"; do
+		[ -s "/tmp/l2-$_n.tids" ] || continue
+		while IFS=: read -r _k _t; do
+			# shellcheck disable=SC2046
+			set -- $(cat "/proc/$_t/schedstat" 2>/dev/null)
+			if [ $# -ge 3 ]; then printf '%s:%s=%s,%s,%s ' "$_n" "$_k" "$1" "$2" "$3"
+			else printf '%s:%s=- ' "$_n" "$_k"; fi
+		done < "/tmp/l2-$_n.tids"
+	done
+	_k=/sys/kernel/debug/kvm
+	# shellcheck disable=SC2046
+	set -- $(cat $_k/halt_successful_poll $_k/halt_attempted_poll $_k/halt_wakeup 2>/dev/null)
+	[ $# = 3 ] && printf 'kvm=%s,%s,%s' "$1" "$2" "$3"
+	echo
+}
+vcpu_sched_diff() {
+	printf '%s\n%s\n' "$1" "$2" | awk '
+	{ for (i = 1; i <= NF; i++) {
+		split($i, kv, "="); n = split(kv[2], x, ",")
+		if (n != 3) { if (NR == 1) bad[kv[1]] = 1; else bad2[kv[1]] = 1; continue }
+		if (NR == 1) { b1[kv[1]] = x[1]; b2[kv[1]] = x[2]; b3[kv[1]] = x[3]; continue }
+		a1[kv[1]] = x[1]; a2[kv[1]] = x[2]; a3[kv[1]] = x[3]; keys[++nk] = kv[1]
+	} }
+	END {
+		for (i = 1; i <= nk; i++) { k = keys[i]; if (k == "kvm") continue
+			split(k, v, ":"); vm = v[1]
+			if (!(vm in seen)) { seen[vm] = 1; order[++nv] = vm }
+			if (!(k in b1)) { lost[vm] = 1; continue }
+			run[vm] += a1[k] - b1[k]; wait[vm] += a2[k] - b2[k]; sl[vm] += a3[k] - b3[k]
+		}
+		for (k in bad) { split(k, v, ":"); lost[v[1]] = 1 }
+		for (k in bad2) { split(k, v, ":"); lost[v[1]] = 1 }
+		for (k in b1) if (k != "kvm" && !(k in a1)) { split(k, v, ":"); lost[v[1]] = 1 }
+		for (j = 1; j <= nv; j++) { vm = order[j]
+			if (!(vm in lost)) printf " %s=%.0f/%.0f/%d", vm, run[vm] / 1e6, wait[vm] / 1e6, sl[vm] }
+		if (("kvm" in b1) && ("kvm" in a1))
+			printf " halt_polls_ok=%d/%d wakeups=%d", a1["kvm"] - b1["kvm"], a2["kvm"] - b2["kvm"], a3["kvm"] - b3["kvm"]
+		printf "\n"
+	}'
+}
+
 # l2_pin_vcpus NAME SMP: vCPU k of L2 NAME on L1 CPU 1 + k mod (nproc - 1),
 # its QEMU's other threads (main loop, I/O, RCU) on CPU 0, where they do not
 # preempt a vCPU; the vCPU threads' ids come from QEMU's monitor ("info cpus")
@@ -379,8 +436,7 @@ l2_pin_vcpus() {
 	_i=0 _ncpu=$(ncpus)
 	while [ $_i -lt 60 ]; do
 		_ids=$(l2_vcpu_tids "$1")
-		if [ "$(echo "$_ids" | grep -c :)" -ge "$2" ]; then
-			echo "$_ids" > "/tmp/l2-$1.tids"
+		if [ "$(echo "$_ids" | grep -c :)" -eq "$2" ]; then
 			_tgid=
 			for _c in $_ids; do
 				_k=${_c%%:*}
@@ -393,6 +449,7 @@ l2_pin_vcpus() {
 				echo " $_ids " | tr '\n' ' ' | grep -q ":$_t " ||
 					taskset -p -c 0 "$_t" > /dev/null 2>&1
 			done
+			echo "$_ids" > "/tmp/l2-$1.tids"
 			info "l2-$1: vCPU k on L1 CPU 1 + k mod $((_ncpu - 1)), its other threads on CPU 0 ($(echo $_ids))"
 			return 0
 		fi
