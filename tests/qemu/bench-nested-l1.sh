@@ -19,7 +19,8 @@ narms=$(round_arms 1 | wc -w)
 to=$((rounds * narms * (per + 40) + ${PVLOCK_BENCH_SHOW:-0} + 300))
 host_on=off
 
-host() {	# host on|nod|off: pvlock_host and pvlockd, pvlock_host alone, neither
+host() {	# host on|nod|nox|off: pvlock_host and pvlockd, pvlock_host alone,
+	# both without cross-VM yields (cross_vm no), neither
 	[ "$1" = $host_on ] && return 0
 	if [ $host_on != off ]; then
 		[ -n "${PVLOCKD:-}" ] && kill "$PVLOCKD" && wait "$PVLOCKD"
@@ -29,7 +30,10 @@ host() {	# host on|nod|off: pvlock_host and pvlockd, pvlock_host alone, neither
 	fi
 	[ "$1" = off ] && return 0
 	insmod /pvlock/pvlock_host.ko || fail host-load
-	if [ "$1" = on ] && [ -x /usr/bin/pvlockd ]; then
+	if [ "$1" = nox ]; then
+		pvlockctl -H set cross_vm no > /dev/null || fail host-nocross
+	fi
+	if [ "$1" != nod ] && [ -x /usr/bin/pvlockd ]; then
 		pvlockd > /tmp/pvlockd.log 2>&1 &
 		PVLOCKD=$!
 	fi

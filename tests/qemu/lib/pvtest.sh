@@ -298,7 +298,7 @@ arm_mode() {
 	case $1 in stock|stock2|stockhost) echo stock ;; *) echo adaptive ;; esac
 }
 arm_host() {
-	case $1 in stock|stock2|adaptive) echo off ;; nodaemon) echo nod ;; *) echo on ;; esac
+	case $1 in stock|stock2|adaptive) echo off ;; nodaemon) echo nod ;; nocross) echo nox ;; *) echo on ;; esac
 }
 
 # williams ROUND ARM...: the arms of round ROUND (1, 2, ...) in a Williams
