@@ -13,9 +13,10 @@
 #   PVLOCK_BENCH_OVER=1 (0: skip the overcommitted case)
 #   PVLOCK_BENCH_ARMS=stock,pvlock,stock2: the arms, in the first round's
 #     order (then a Williams design: williams in tests/qemu/lib/pvtest.sh);
-#     stock2 is stock again (A/A: the instrument's own noise); ablation arms (tests/qemu/bench-l2.sh):
-#     adaptive (guest only), stockhost (host side only), nodaemon (no pvlockd),
-#     nocross (pvlock with the host's cross_vm off: no yields to other VMs).
+#     stock2 is stock again (A/A: the instrument's own noise); ablation
+#     arms (tests/qemu/bench-l2.sh): adaptive (guest only), stockhost (host
+#     side only), nodaemon (no pvlockd), nocross (pvlock with the host's
+#     cross_vm off: no yields to other VMs).
 #     Each arm but stock and pvlock gets a ratio to stock in the same rounds.
 #   PVLOCK_BENCH_VERBOSE=1 (show the L1/L2 progress lines)
 #   PVLOCK_BENCH_SHOW=SECS (first, pvlock on and its counters every 10 s: the demo)

@@ -407,7 +407,7 @@ vcpu_sched_diff() {
 	printf '%s\n%s\n' "$1" "$2" | awk '
 	{ for (i = 1; i <= NF; i++) {
 		split($i, kv, "="); n = split(kv[2], x, ",")
-		if (n != 3) { if (NR == 1) bad[kv[1]] = 1; else bad2[kv[1]] = 1; continue }
+		if (n != 3) { bad[kv[1]] = 1; continue }
 		if (NR == 1) { b1[kv[1]] = x[1]; b2[kv[1]] = x[2]; b3[kv[1]] = x[3]; continue }
 		a1[kv[1]] = x[1]; a2[kv[1]] = x[2]; a3[kv[1]] = x[3]; keys[++nk] = kv[1]
 	} }
@@ -419,7 +419,6 @@ vcpu_sched_diff() {
 			run[vm] += a1[k] - b1[k]; wait[vm] += a2[k] - b2[k]; sl[vm] += a3[k] - b3[k]
 		}
 		for (k in bad) { split(k, v, ":"); lost[v[1]] = 1 }
-		for (k in bad2) { split(k, v, ":"); lost[v[1]] = 1 }
 		for (k in b1) if (k != "kvm" && !(k in a1)) { split(k, v, ":"); lost[v[1]] = 1 }
 		for (j = 1; j <= nv; j++) { vm = order[j]
 			if (!(vm in lost)) printf " %s=%.0f/%.0f/%d", vm, run[vm] / 1e6, wait[vm] / 1e6, sl[vm] }
