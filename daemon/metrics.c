@@ -32,7 +32,7 @@ enum {
 	F_VM_BOOSTS, F_VM_CROSS_BOOSTS, F_VM_DENIALS, F_VM_ON_SPIN, F_VM_ON_SPIN_BOOSTS,
 	F_VM_PREEMPTIONS, F_VM_CS_PREEMPTIONS, F_VM_WAITER_PREEMPTIONS, F_VM_PREEMPTED,
 	F_VM_HINT_WRITES, F_VM_ON_SPIN_KVM, F_VM_HC_TIME, F_VM_ON_SPIN_TIME, F_VM_PRIO_BOOSTS,
-	F_VM_PRIO_TIME, F_VM_PRIO_DENIED, F_VM_REMAPS, F_VM_UNMAPPED, F_VM_BAD,
+	F_VM_PRIO_TIME, F_VM_PRIO_DENIED, F_VM_REMAPS, F_VM_UNMAPPED, F_VM_BOOSTS_RAN, F_VM_BAD,
 	F_KVM_EXITS, F_KVM_HYPERCALLS, F_KVM_ON_SPIN, F_KVM_ON_SPIN_YIELDS, F_KVM_YIELD_TO,
 	F_NR
 };
@@ -122,6 +122,10 @@ static const struct m_family m_fams[F_NR] = {
 			  "shared records mapped again after the guest memory changed", M_VM },
 	[F_VM_UNMAPPED] = { "pvlock_vm_record_unmapped_total", "counter", NULL,
 			    "registrations dropped because the record left guest memory", M_VM },
+	[F_VM_BOOSTS_RAN] = { "pvlock_vm_boosts_ran_total", "counter", NULL,
+			      "the part of the boosts given after which the vCPU yielded to ran "
+			      "before the giver (the host scheduler honoured the directed yield)",
+			      M_VM },
 	[F_VM_BAD] = { "pvlock_vm_bad_hypercalls_total", "counter", "reason",
 		       "hypercalls refused, by reason: cpl (from user mode), gpa, cpu, double "
 		       "(registration), record (header), args, rate (registration rate limit), "
@@ -176,6 +180,7 @@ static const struct m_map m_host[__PVLOCK_HS_LAST] = {
 	[PVLOCK_HS_PRIO_DENIED] = { F_VM_PRIO_DENIED, NULL },
 	[PVLOCK_HS_REMAPS] = { F_VM_REMAPS, NULL },
 	[PVLOCK_HS_UNMAPPED] = { F_VM_UNMAPPED, NULL },
+	[PVLOCK_HS_BOOSTS_RAN] = { F_VM_BOOSTS_RAN, NULL },
 	[PVLOCK_HS_BAD_CPL] = { F_VM_BAD, "cpl" },
 	[PVLOCK_HS_BAD_GPA] = { F_VM_BAD, "gpa" },
 	[PVLOCK_HS_BAD_CPU] = { F_VM_BAD, "cpu" },

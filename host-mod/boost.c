@@ -367,6 +367,13 @@ static struct task_struct *pvlock_target_task(struct pvlock_vm *vm, const struct
  * found again by id to count what it received. *@t_end is when the choice
  * was over (the hook's own cost ends there). 1: yielded; 0: the target was
  * not runnable any more; -EDQUOT: a budget refused.
+ *
+ * A yield the scheduler accepted is a request, not a hand-over: yield_to()
+ * marks the target to run next and reschedules, and the scheduler may still
+ * pick another task (EEVDF takes the marked one only while it is eligible,
+ * that is, not ahead of its fair share). yield_to() returns after the giver
+ * has been through schedule(), so a registered target scheduled in since the
+ * choice ran before the giver came back: PVLOCK_HS_BOOSTS_RAN.
  */
 static int pvlock_boost(struct pvlock_vm *vm, struct pvlock_vcpu *me_pv,
 			const struct pvlock_target *t, const struct pvlock_host_params *p, u64 now,
@@ -375,9 +382,10 @@ static int pvlock_boost(struct pvlock_vm *vm, struct pvlock_vcpu *me_pv,
 {
 	u32 to_id = t->vm->id, to_idx = t->idx;
 	bool cross = t->vm != vm;
-	struct pvlock_vcpu *pv;
+	struct pvlock_vcpu *pv, *t_pv = t->pv;
 	struct pvlock_vm *to;
 	struct task_struct *task;
+	u32 ins = 0;
 	int yielded;
 
 	if (!pvlock_budget_ok(vm, p, t->vm, now)) {
@@ -387,8 +395,10 @@ static int pvlock_boost(struct pvlock_vm *vm, struct pvlock_vcpu *me_pv,
 		return -EDQUOT;
 	}
 	task = pvlock_target_task(vm, t);
-	if (t->pv)
-		WRITE_ONCE(t->pv->boosted_ns, now);
+	if (t_pv) {
+		WRITE_ONCE(t_pv->boosted_ns, now);
+		ins = READ_ONCE(t_pv->sched_ins);
+	}
 	rcu_read_unlock();
 	*t_end = pvlock_now();
 	if (!task)
@@ -405,6 +415,9 @@ static int pvlock_boost(struct pvlock_vm *vm, struct pvlock_vcpu *me_pv,
 	to = cross ? pvlock_vm_by_id(to_id) : vm;
 	if (to) {
 		pv = xa_load(&to->vcpus, to_idx);
+		/* the same registration (compared as a pointer only) scheduled in since */
+		if (t_pv && pv == t_pv && READ_ONCE(pv->sched_ins) != ins)
+			pvlock_count(vm, me_pv, PVLOCK_HS_BOOSTS_RAN, 1);
 		pvlock_count(to, pv, PVLOCK_HS_BOOSTS_RECEIVED, 1);
 		if (cross)
 			pvlock_count(to, pv, PVLOCK_HS_CROSS_RECEIVED, 1);

@@ -97,6 +97,7 @@ struct pvlock_vcpu {
 	u8 board;			/* 1 + its slot on the cross-VM board, 0: none */
 	u64 out_ns;			/* when it was last descheduled */
 	u64 boosted_ns;			/* when it was last yielded to */
+	u32 sched_ins;			/* times scheduled in (wraps) */
 
 	/* Optional priority boost (PVLOCK_P_PRIO_BOOST), under vm->lock. */
 	bool prio_boosted;

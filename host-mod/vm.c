@@ -635,6 +635,7 @@ static void pvlock_pn_sched_in(struct preempt_notifier *pn, int cpu)
 	struct pvlock_vcpu *pv = container_of(pn, struct pvlock_vcpu, pn);
 
 	pvlock_board_retract(pv);
+	WRITE_ONCE(pv->sched_ins, pv->sched_ins + 1);
 	if (pv->state == PVLOCK_VS_PREEMPTED) {
 		u64 now = pvlock_now();
 		u64 dt = now > pv->out_ns ? now - pv->out_ns : 0;

@@ -114,7 +114,7 @@ grep -q 'PVLOCK-BENCH ' "$@" 2>/dev/null || die "no results in ${log:-the consol
 
 # one CSV row per measured run
 csv=$out/nested.csv
-echo "case,vm,round,variant,ops,seconds,ops_per_s,acq_n,acq_p50_ns,acq_p99_ns,acq_p999_ns,acq_max_ns,jain,slowpath,pending,queued,waits,wait_early,halts,yields,yield_same_vm,yield_cross_vm,preempted_seen,threshold,threshold_changes,truth_same_vm,truth_landed,truth_unknown,truth_named_owner,truth_kvm_expected_milli,host_steal" > "$csv"
+echo "case,vm,round,variant,ops,seconds,ops_per_s,acq_n,acq_p50_ns,acq_p99_ns,acq_p999_ns,acq_max_ns,jain,slowpath,pending,queued,waits,wait_early,halts,yields,yield_same_vm,yield_cross_vm,preempted_seen,threshold,threshold_changes,truth_same_vm,truth_landed,truth_unknown,truth_named_owner,truth_kvm_expected_milli,host_steal,host_boosts_given,host_boosts_ran" > "$csv"
 # the host's steal during each run (qemu-run.sh PVLOCK_STEAL_LOG): from the
 # L2's load of the benchmark module to its unload; "VM ROUND VARIANT SHARE"
 stealmap=$(mktemp)
@@ -129,8 +129,25 @@ for f in "$@"; do
 		delete t0[$1]; delete t1[$1]
 	}'
 done > "$stealmap"
-grep -h -E '^\[L2:[a-z]+\] PVLOCK-BENCH ' "$@" | sed 's/^\[L2:[a-z]*\] //' | awk -v stealmap="$stealmap" '
-BEGIN { while ((getline l < stealmap) > 0) { split(l, f, " "); steal[f[1], f[2], f[3]] = f[4] } }
+# pvlock_host's directed yields during each run of an arm that loads it
+# (bench-nested-l1.sh PVLOCK-L1HOST): "VM ROUND VARIANT GIVEN RAN"
+hostmap=$(mktemp)
+grep -h '^PVLOCK-L1HOST ' "$@" | awk '{
+	r = $0; sub(/.* round=/, "", r); sub(/ .*/, "", r)
+	v = $0; sub(/.* variant=/, "", v); sub(/ .*/, "", v)
+	for (i = 1; i <= NF; i++) if (split($i, kv, "=") == 2 && split(kv[1], e, ":") == 2) {
+		if (e[2] == "boosts_given") g[e[1]] = kv[2]
+		if (e[2] == "boosts_ran") x[e[1]] = kv[2]
+	}
+	for (m in g) if (m in x) print m, r, v, g[m], x[m]
+	delete g; delete x
+}' > "$hostmap"
+grep -h -E '^\[L2:[a-z]+\] PVLOCK-BENCH ' "$@" | sed 's/^\[L2:[a-z]*\] //' |
+	awk -v stealmap="$stealmap" -v hostmap="$hostmap" '
+BEGIN {
+	while ((getline l < stealmap) > 0) { split(l, f, " "); steal[f[1], f[2], f[3]] = f[4] }
+	while ((getline l < hostmap) > 0) { split(l, f, " "); hg[f[1], f[2], f[3]] = f[4]; hr[f[1], f[2], f[3]] = f[5] }
+}
 function kv(key) {	# value of " key=value", "" if absent
 	if (match(line, " " key "=[^ ]*")) return substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2)
 	return ""
@@ -153,9 +170,10 @@ function js(key) {	# a number of the stats JSON
 	for (i = 1; i <= n; i++) printf ",%s", js(k[i])
 	n = split("same_vm landed unknown named_owner kvm_expected_milli", k, " ")
 	for (i = 1; i <= n; i++) printf ",%s", kv("truth_" k[i])
-	printf ",%s\n", steal[kv("vm"), kv("round"), kv("variant")]
+	run = kv("vm") SUBSEP kv("round") SUBSEP kv("variant")
+	printf ",%s,%s,%s\n", steal[run], hg[run], hr[run]
 }' >> "$csv"
-rm -f "$stealmap"
+rm -f "$stealmap" "$hostmap"
 
 awk -F, -v rounds="$rounds" -v secs="$secs" -v abi="$ABI" -v kid="$kid" \
     -v host="$(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" \
@@ -397,6 +415,32 @@ if grep -q '^PVLOCK-L1CPU ' "$@"; then
 	}
 AWK
 ) | tee -a "$out/nested.md"
+fi
+
+# whether the L1 scheduler ran the vCPUs pvlock_host yielded to
+# (host_boosts_given, host_boosts_ran; bench-nested-l1.sh host_yields)
+if awk -F, 'NR > 1 && $32 > 0 { f = 1 } END { exit !f }' "$csv"; then
+	awk -F, '
+	NR > 1 && $32 != "" {
+		k = $1 SUBSEP $4 SUBSEP $3
+		if (!(k in seen)) { seen[k] = 1; key[++nk] = k }
+		ops[k] += $7; g[k] += $32; x[k] += $33; st[k] += $31; ns[k]++
+	}
+	END {
+		print ""
+		print "Directed yields the L1 scheduler honoured (pvlock_host, per run, both VMs together):"
+		print "a boost \"ran\" when the vCPU yielded to was scheduled in before the giver came"
+		print "back from yield_to(); the scheduler may pick another task instead (on 6.12, EEVDF"
+		print "honours the request only while the target is not ahead of its fair share)."
+		print ""
+		print "| case | arm | round | ops/s | boosts given | ran before the giver | share | host steal |"
+		print "|---|---|---|---|---|---|---|---|"
+		for (i = 1; i <= nk; i++) {
+			split(key[i], p, SUBSEP); k = key[i]
+			printf "| %s | %s | %s | %.0f | %d | %d | %.1f%% | %.1f%% |\n", p[1], p[2], p[3], ops[k], g[k], x[k],
+				(g[k] > 0 ? 100 * x[k] / g[k] : 0), 100 * st[k] / ns[k]
+		}
+	}' "$csv" | tee -a "$out/nested.md"
 fi
 
 # the real workload run after each lock benchmark run (PVLOCK_BENCH_REAL)

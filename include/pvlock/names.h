@@ -77,6 +77,7 @@ static const char *const pvlock_host_stat_names[] = {
 	[PVLOCK_HS_PRIO_DENIED] = "prio_denied",
 	[PVLOCK_HS_REMAPS] = "remaps",
 	[PVLOCK_HS_UNMAPPED] = "unmapped",
+	[PVLOCK_HS_BOOSTS_RAN] = "boosts_ran",
 };
 _Static_assert(PVLOCK_ARRAY_SIZE(pvlock_host_stat_names) == __PVLOCK_HS_LAST,
 	       "every host counter needs a name");

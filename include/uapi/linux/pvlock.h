@@ -655,6 +655,8 @@ enum pvlock_host_stat {
 	PVLOCK_HS_PRIO_DENIED,		/* priority boosts refused: PVLOCK_PRIO_SHARE_PCT used */
 	PVLOCK_HS_REMAPS,		/* records mapped again after their memory changed */
 	PVLOCK_HS_UNMAPPED,		/* registrations dropped: the record left guest memory */
+	PVLOCK_HS_BOOSTS_RAN,		/* boosts given after which the vCPU yielded to ran
+					 * before the giver did */
 	__PVLOCK_HS_LAST,
 	PVLOCK_HS_MAX = __PVLOCK_HS_LAST - 1
 };
