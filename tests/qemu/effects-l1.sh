@@ -18,7 +18,7 @@
 #                   giver came back from yield_to(); never more than were
 #                   given, and on EEVDF kernels (6.6 and later) at least
 #                   PVLOCK_EFFECT_RAN_MIN% (default 20). Measured on 6.12:
-#                   46-47%, here no more than chance (two other vCPUs
+#                   46-49%, here about chance (two other vCPUs
 #                   runnable, both spinning): EEVDF takes yield_to()'s choice
 #                   only while the target is eligible (not ahead of its fair
 #                   share). On 6.1 (CFS) 1-3%: CFS takes it only while the
