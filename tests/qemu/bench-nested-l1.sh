@@ -56,20 +56,20 @@ cpu_busy() {
 	}'
 }
 
-# host_yields: pvlock_host's yield counters so far, "VM:COUNTER=TOTAL ..."
-# (nothing without the module); host_yields_diff BEFORE AFTER: what each
-# moved, for the "PVLOCK-L1HOST" line of a run. boosts_ran of boosts_given:
-# the directed yields after which the vCPU yielded to ran before the giver.
-host_yields() {
-	[ $host_on = off ] && return 0
-	pvlockctl -H stats -l -n 1 -d 0.1 -a \
-		-f '^(yields|yield_same_vm|yield_cross_vm|yield_none|boosts_given|boosts_ran|budget_denied)$' \
-		2>/dev/null | awk -F, 'NR > 1 && NF >= 8 { printf "%s:%s=%s ", $3, $7, $8 }'
+# host_vms: pvlock_host's VMs with their counters (pvlock-query host-vms,
+# as the nested tests read them; "[]" without the module). host_yields
+# BEFORE AFTER: what the yield counters moved between two of them, per VM,
+# "VM:COUNTER=N ..." for the "PVLOCK-L1HOST" line of a run. boosts_ran of
+# boosts_given: the directed yields after which the vCPU yielded to ran
+# before the giver.
+host_vms() {
+	[ $host_on != off ] && pvlock-query host-vms 2>/dev/null || echo '[]'
 }
-host_yields_diff() {
-	printf '%s\n%s\n' "$1" "$2" | awk '
-	{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (NR == 1) b[kv[1]] = kv[2]; else { a[kv[1]] = kv[2]; k[++n] = kv[1] } } }
-	END { for (i = 1; i <= n; i++) printf "%s=%d ", k[i], a[k[i]] - b[k[i]]; printf "\n" }'
+host_yields() {
+	echo "$1" "$2" | jq -s -r '(.[0] | map({(.name): .stats}) | add // {}) as $b |
+		[.[1][] | .name as $n | .stats as $s |
+		 ("yields yield_same_vm yield_cross_vm yield_none boosts_given boosts_ran budget_denied" |
+		  split(" "))[] | "\($n):\(.)=\($s[.] - ($b[$n][.] // 0))"] | join(" ")'
 }
 
 follow() {	# follow NAME...: drive the host side through the guests' rounds
@@ -88,10 +88,10 @@ follow() {	# follow NAME...: drive the host side through the guests' rounds
 			# the benchmark starts can arrive up to 20 s late.)
 			[ -n "$last" ] && echo "PVLOCK-L1CPU $last $(cpu_busy "$t0" "$(cpu_ticks)")"
 			[ -n "$last" ] && [ $host_on != off ] &&
-				echo "PVLOCK-L1HOST $last $(host_yields_diff "$h0" "$(host_yields)")"
+				echo "PVLOCK-L1HOST $last $(host_yields "$h0" "$(host_vms)")"
 			host "$(arm_host "$v")"
 			info "round $r: $v for $*"
-			t0=$(cpu_ticks) h0=$(host_yields) last="case=$* round=$r variant=$v"
+			t0=$(cpu_ticks) h0=$(host_vms) last="case=$* round=$r variant=$v"
 			for n in "$@"; do l2_say "$n" "go $v $r"; done
 		done
 		r=$((r + 1))
@@ -99,7 +99,7 @@ follow() {	# follow NAME...: drive the host side through the guests' rounds
 	[ -n "$last" ] || return 0
 	for n in "$@"; do wait_mark "$n" "done-$v $rounds" $((2 * secs + 300)) || break; done
 	echo "PVLOCK-L1CPU $last $(cpu_busy "$t0" "$(cpu_ticks)")"
-	[ $host_on != off ] && echo "PVLOCK-L1HOST $last $(host_yields_diff "$h0" "$(host_yields)")"
+	[ $host_on != off ] && echo "PVLOCK-L1HOST $last $(host_yields "$h0" "$(host_vms)")"
 	return 0
 }
 
