@@ -260,18 +260,22 @@ END {
 			print "from its CPUs while the L2s ran the benchmark module, /proc/stat, both CPUs): log(ops/s)"
 			print "= arm + b x steal fitted over the case's runs, each ratio taken between runs moved to the"
 			print "same steal; R^2: the share of the within-arm variance steal explains; the interval"
-			print "resamples rounds and fits b again each time (stock2: A/A):"
+			print "resamples rounds and fits b again each time (stock2: A/A). The last two columns fit"
+			print "each arm on its own (log(ops/s) = a_arm + b_arm x steal: the arms may lose to steal at"
+			print "different rates) and take the ratio at no steal, exp(a_arm - a_stock):"
 			print ""
-			print "| case | host steal per run median (max) | b | R^2 | arm | arm/stock, adjusted median [95%] |"
-			print "|---|---|---|---|---|---|"
+			print "| case | host steal per run median (max) | b | R^2 | arm | arm/stock, adjusted median [95%] | own slopes b_stock, b_arm | arm/stock at no steal [95%] |"
+			print "|---|---|---|---|---|---|---|---|"
 		}
 		delete x; for (i = 1; i <= nstl[c]; i++) x[i] = stl[c, i]
 		sm = sprintf("%.1f%% (%.1f%%)", 100 * median(x, nstl[c]), 100 * x[nstl[c]])
 		for (v in armseen) {
 			if (v == "stock") continue
 			m = steal_adjusted(t, sx, armseen, c, nr[c], "stock", v, ci)
-			if (m != "")
-				printf "| %s | %s | %.2f | %.2f | %s | %.3f [%.3f-%.3f] |\n", c, sm, steal_b, steal_r2, v, m, ci[1], ci[2]
+			if (m == "") continue
+			cell = sprintf("| %s | %s | %.2f | %.2f | %s | %.3f [%.3f-%.3f]", c, sm, steal_b, steal_r2, v, m, ci[1], ci[2])
+			m = steal_free(t, sx, c, nr[c], "stock", v, ci)
+			print cell (m == "" ? " | - | - |" : sprintf(" | %.2f, %.2f | %.3f [%.3f-%.3f] |", free_bb, free_bt, m, ci[1], ci[2]))
 		}
 	}
 	print ""

@@ -97,3 +97,60 @@ function steal_adjusted(val, sx, arms, p, n, base, top, ci,   i, j, rp, b, r2, m
 	steal_r2 = r2
 	return m
 }
+
+# The same with a slope of its own per arm: log(val) = a_arm + b_arm x steal.
+# A common b (above) is right for two runs of one configuration (A/A); two
+# configurations may lose to steal at different rates (in the nested
+# benchmark at 4x stock lost about twice as much per point of steal as
+# pvlock), and then their ratio depends on the steal it is taken at. These
+# take it at no steal: the build machine without its hypervisor's share.
+
+# arm_fit(val, sx, p, rp, n, a): arm a's intercept (log(val) at no steal)
+# fitted over its runs in rounds rp[1..n]; "" with fewer than 3 runs; sets
+# fit_b, its slope (0 when its runs' steal does not vary)
+function arm_fit(val, sx, p, rp, n, a,   i, k, c, mx, my, sxx, sxy, dx) {
+	for (i = 1; i <= n; i++) {
+		k = p SUBSEP rp[i] SUBSEP a
+		if (!(k in sx) || val[k] <= 0) continue
+		c++; mx += sx[k]; my += log(val[k])
+	}
+	if (c < 3) return ""
+	mx /= c; my /= c
+	for (i = 1; i <= n; i++) {
+		k = p SUBSEP rp[i] SUBSEP a
+		if (!(k in sx) || val[k] <= 0) continue
+		dx = sx[k] - mx; sxx += dx * dx; sxy += dx * (log(val[k]) - my)
+	}
+	fit_b = sxx > 0 ? sxy / sxx : 0
+	return my - fit_b * mx
+}
+
+# steal_free_at(val, sx, p, rp, n, base, top): top/base at no steal, each
+# arm fitted on its own over rounds rp[1..n]; "" if either has < 3 runs
+function steal_free_at(val, sx, p, rp, n, base, top,   ab, at) {
+	ab = arm_fit(val, sx, p, rp, n, base); free_bb = fit_b
+	at = arm_fit(val, sx, p, rp, n, top); free_bt = fit_b
+	return ab == "" || at == "" ? "" : exp(at - ab)
+}
+
+# steal_free(val, sx, p, n, base, top, ci): steal_free_at over rounds 1..n
+# and its 95% interval in ci[1], ci[2] (1000 resamples of the rounds, both
+# arms fitted again on each); sets free_bb and free_bt, the two slopes of
+# the fit on all rounds
+function steal_free(val, sx, p, n, base, top, ci,   i, j, rp, m, v, bm, nb, hi, bb, bt) {
+	for (i = 1; i <= n; i++) rp[i] = i
+	m = steal_free_at(val, sx, p, rp, n, base, top)
+	if (m == "") return ""
+	bb = free_bb; bt = free_bt
+	for (j = 1; j <= 1000; j++) {
+		for (i = 1; i <= n; i++) rp[i] = int(rand() * n) + 1
+		v = steal_free_at(val, sx, p, rp, n, base, top)
+		if (v != "") bm[++nb] = v
+	}
+	median(bm, nb)
+	hi = int(nb * 0.975)
+	ci[1] = nb ? bm[int(nb * 0.025) + 1] : m
+	ci[2] = nb ? bm[hi > 0 ? hi : 1] : m
+	free_bb = bb; free_bt = bt
+	return m
+}

@@ -4,7 +4,8 @@
 # nested benchmarks' round order (tests/qemu/lib/pvtest.sh williams(): a
 # Williams design) and its report's steal adjustment (scripts/wl-report.sh) on a
 # made-up console whose throughputs follow log(ops/s) = arm - 2 x steal
-# exactly, and its leaving out a round in which an L2 died. Prints "PASS bench/<case>" or "FAIL bench/<case>: why" per case
+# exactly, and its leaving out a round in which an L2 died; pooling runs
+# (scripts/bench-pool.sh) and its ratio at no steal, each arm its own slope. Prints "PASS bench/<case>" or "FAIL bench/<case>: why" per case
 # (make check appends them to build/results/check.txt); exit 1 if any failed.
 . "$(dirname "$0")/../scripts/lib.sh"
 
@@ -139,6 +140,56 @@ elif "$PVLOCK_ROOT/scripts/wl-report.sh" "$T/drop.log" "$T/drop" "made up" > "$T
 	fi
 else
 	ko dropped-round "wl-report.sh failed: $(tail -1 "$T/drop.err")"
+fi
+
+# --- pooling runs, and the ratio at no steal ------------------------------
+# two made-up nested.csv runs of 6 rounds: stock and stock2 at 100 lose 3 x
+# steal in log(ops/s), pvlock at 120 only 1 x steal, the steal per run from
+# a fixed list: scripts/bench-pool.sh must pool 12 rounds from 2 runs and
+# find 1.200 at no steal (each arm its own slope) and 1.000 for the A/A,
+# where one slope for both arms cannot give 1.2; and refuse a file that is
+# not a benchmark CSV
+hdr="case,vm,round,variant,ops,seconds,ops_per_s,acq_n,acq_p50_ns,acq_p99_ns,acq_p999_ns,acq_max_ns,jain,slowpath,pending,queued,waits,wait_early,halts,yields,yield_same_vm,yield_cross_vm,preempted_seen,threshold,threshold_changes,truth_same_vm,truth_landed,truth_unknown,truth_named_owner,truth_kvm_expected_milli,host_steal,host_boosts_given,host_boosts_ran"
+k=0
+for f in 1 2; do
+	echo "$hdr" > "$T/pool$f.csv"
+	for r in 1 2 3 4 5 6; do
+		for arm in stock pvlock stock2; do
+			case $arm in pvlock) lvl=120 sl=1 ;; *) lvl=100 sl=3 ;; esac
+			s=${steals[k % ${#steals[@]}]}
+			k=$((k + 1))
+			# two VMs, each half the throughput, the same steal
+			ops=$(awk -v l="$lvl" -v s="$s" -v b="$sl" 'BEGIN { printf "%.3f", 500 * l * exp(-b * s) }')
+			for vm in a b; do
+				echo "overcommitted-4x,$vm,$r,$arm,1,20,$ops,1,1,1,1,1,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,$s,," >> "$T/pool$f.csv"
+			done
+		done
+	done
+done
+if "$PVLOCK_ROOT/scripts/bench-pool.sh" "$T/pool1.csv" "$T/pool2.csv" > "$T/pool.md" 2> "$T/pool.err"; then
+	pv=$(grep '^| overcommitted-4x | pvlock/stock |' "$T/pool.md")
+	aa=$(grep '^| overcommitted-4x | stock2/stock |' "$T/pool.md")
+	n=$(echo "$pv" | awk -F'|' '{ gsub(/^ | $/, "", $4); print $4 }')
+	adj=$(echo "$pv" | awk -F'|' '{ split($6, x, " "); print x[1] }')
+	sl=$(echo "$pv" | awk -F'|' '{ gsub(/^ | $/, "", $7); print $7 }')
+	free=$(echo "$pv" | awk -F'|' '{ split($8, x, " "); print x[1] }')
+	aafree=$(echo "$aa" | awk -F'|' '{ split($8, x, " "); print x[1] }')
+	if [ "$n" = "12 (2)" ] && [ "$free" = 1.200 ] && [ "$sl" = "-3.00, -1.00" ] && [ "$aafree" = 1.000 ] &&
+	   [ -n "$adj" ] && [ "$adj" != 1.200 ]; then
+		ok "pooled-no-steal: 12 rounds of 2 runs pooled; slopes $sl fitted per arm, pvlock/stock at no steal $free (1.2 built in), one slope $adj; A/A $aafree"
+	else
+		ko pooled-no-steal "rounds '$n' (want 12 (2)), slopes '$sl' (want -3.00, -1.00), at no steal '$free' (want 1.200), one slope '$adj' (want not 1.200), A/A '$aafree' (want 1.000)"
+	fi
+else
+	ko pooled-no-steal "bench-pool.sh failed: $(tail -1 "$T/pool.err")"
+fi
+echo "level,x" > "$T/notbench.csv"
+if "$PVLOCK_ROOT/scripts/bench-pool.sh" "$T/pool1.csv" "$T/notbench.csv" > "$T/bad.md" 2> "$T/bad.err"; then
+	ko pool-bad-input "bench-pool.sh took a CSV that is not a benchmark's"
+elif grep -q 'notbench.csv: neither a nested.csv nor a workloads.csv' "$T/bad.err" && [ ! -s "$T/bad.md" ]; then
+	ok "pool-bad-input: a CSV that is not a benchmark's is refused, with its name, and nothing printed"
+else
+	ko pool-bad-input "$(tail -1 "$T/bad.err")"
 fi
 
 [ $nfail -eq 0 ]
