@@ -17,7 +17,7 @@
 [ $# -ge 1 ] || die "usage: bench-pool.sh SPEC... (a nested.csv or workloads.csv, or REV:PATH)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-i=0
+i=0 from=()
 for s in "$@"; do
 	i=$((i + 1))
 	if [ -f "$s" ]; then
@@ -27,6 +27,14 @@ for s in "$@"; do
 	else
 		die "$s: neither a file nor a REV:PATH this repository has"
 	fi
+	# the commit the run measured, from its report beside it where there is one
+	md=${s%.csv}.md rev=
+	if [ -f "$md" ]; then
+		rev=$(grep -o -m1 -E 'pvlock [0-9a-f]{7,}' "$md")
+	elif [ "$md" != "$s" ] && git -C "$PVLOCK_ROOT" cat-file -e "$md" 2>/dev/null; then
+		rev=$(git -C "$PVLOCK_ROOT" show "$md" | grep -o -m1 -E 'pvlock [0-9a-f]{7,}')
+	fi
+	from+=("$s${rev:+ (${rev/pvlock /measuring })}")
 	head -1 "$tmp/$i.csv" | grep -q -E '^(case,vm,round,variant|level,round,arm,wl),' ||
 		die "$s: neither a nested.csv nor a workloads.csv (its header starts with neither case,vm,round,variant nor level,round,arm,wl)"
 done
@@ -54,8 +62,8 @@ for ((k = 1; k <= i; k++)); do
 done > "$tmp/runs"
 [ -s "$tmp/runs" ] || die "no run with a recorded steal in: $*"
 
-specs=$(printf '%s\n' "$@" | paste -sd ' ' -)
-awk -v specs="$specs" -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
+specs=$(printf '%s\n' "${from[@]}" | paste -sd ';' -)
+awk -v specs="$specs" -v cmd="scripts/bench-pool.sh $*" -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
 {
 	c = $2; v = $4
 	if (!(($1, c, $3) in rid)) { rid[$1, c, $3] = ++nr[c]; rsrc[c, nr[c]] = $1 }
@@ -65,15 +73,19 @@ awk -v specs="$specs" -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
 }
 END {
 	srand(1)
-	ns = split(specs, sp, " ")
+	ns = split(specs, sp, ";")
 	print "## Rounds pooled over benchmark runs"
 	print ""
-	print "From (" ns " runs): " specs
+	print "From " ns " runs:"
+	print ""
+	for (i = 1; i <= ns; i++) print "- " sp[i]
+	print ""
+	print "Made by: `" cmd "`"
 	print ""
 	print "Each round's ratio is between its own runs; rounds with a recorded steal only."
 	print "Ratio: median over the pooled rounds [95% bootstrap interval]. Adjusted: log(ops/s)"
 	print "= arm + b x steal, one b for both arms. At no steal: each arm its own slope,"
-	print "log(ops/s) = a_arm + b_arm x steal, ratio exp(a_arm - a_stock) (intervals: 1000"
+	print "log(ops/s) = a_arm + b_arm x steal, ratio exp(a_top - a_base) (intervals: 1000"
 	print "resamples of the rounds, the fits redone on each). Low steal: the rounds whose"
 	print "two runs both had less than 1% steal, their median ratio."
 	print ""
@@ -114,7 +126,24 @@ END {
 				(mf == "" ? "-" : sprintf("%.2f, %.2f", free_bb, free_bt)),
 				(mf == "" ? "-" : sprintf("%.3f [%.3f-%.3f]", mf, cf[1], cf[2])),
 				(kl ? sprintf("%d, %.3f", kl, median(low, kl)) : "0, -")
+			if (v == "stock2" && b == "stock") { aa[c] = m; aalo[c] = cr[1]; aahi[c] = cr[2] }
 		}
+	}
+	# the A/A against the target of the benchmark issue: a median within
+	# 1.00 +/- 0.03 and a 95% interval narrower than +/- 0.10
+	hdr = 0
+	for (ci0 = 1; ci0 <= nc; ci0++) {
+		c = corder[ci0]
+		if (!(c in aa)) continue
+		if (!hdr++) {
+			print ""
+			print "The A/A (stock2/stock) against the target: a median within 1.00 +/- 0.03 and a 95%"
+			print "interval inside 0.90-1.10:"
+			print ""
+		}
+		printf "- %s: %.3f [%.3f-%.3f]: median %s, interval %s\n", c, aa[c], aalo[c], aahi[c],
+			(aa[c] >= 0.97 && aa[c] <= 1.03 ? "met" : "missed"),
+			(aalo[c] >= 0.90 && aahi[c] <= 1.10 ? "met" : "missed")
 	}
 }
 AWK
