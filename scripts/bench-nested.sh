@@ -489,3 +489,6 @@ END {
 AWK
 ) | tee -a "$out/nested.md"
 fi
+
+# this run's rounds pooled with the earlier committed runs'
+pool_with_earlier "$PVLOCK_ROOT/bench/results/pool-nested.list" "$csv" | tee -a "$out/nested.md"

@@ -9,12 +9,21 @@
 # (scripts/stats.awk): the median ratio with its bootstrap interval, the
 # same adjusted for the build machine's steal with one slope for all arms,
 # and the ratio at no steal with a slope of its own per arm.
-#   bench-pool.sh SPEC...         SPEC: a CSV file, or REV:PATH (git show)
+#   bench-pool.sh [--list FILE] SPEC...
+#     SPEC: a CSV file, or REV:PATH (git show); FILE: more SPECs, one a
+#     line (bench/results/pool-*.list: the committed runs)
 # Only rows with a recorded steal (host_steal) are pooled; the markdown goes
 # to standard output.
 . "$(dirname "$0")/lib.sh"
 
-[ $# -ge 1 ] || die "usage: bench-pool.sh SPEC... (a nested.csv or workloads.csv, or REV:PATH)"
+if [ "${1:-}" = --list ]; then	# --list FILE: SPECs from FILE too, one a line
+	[ -f "${2:-}" ] || die "--list ${2:-}: no such file"
+	list=$2
+	shift 2
+	mapfile -t listed < <(sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$list")
+	set -- "${listed[@]}" "$@"
+fi
+[ $# -ge 1 ] || die "usage: bench-pool.sh [--list FILE] SPEC... (a nested.csv or workloads.csv, or REV:PATH)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 i=0 from=()
@@ -30,9 +39,9 @@ for s in "$@"; do
 	# the commit the run measured, from its report beside it where there is one
 	md=${s%.csv}.md rev=
 	if [ -f "$md" ]; then
-		rev=$(grep -o -m1 -E 'pvlock [0-9a-f]{7,}' "$md")
+		rev=$(grep -o -m1 -E 'pvlock [0-9a-f]{7,}(-dirty)?' "$md")
 	elif [ "$md" != "$s" ] && git -C "$PVLOCK_ROOT" cat-file -e "$md" 2>/dev/null; then
-		rev=$(git -C "$PVLOCK_ROOT" show "$md" | grep -o -m1 -E 'pvlock [0-9a-f]{7,}')
+		rev=$(git -C "$PVLOCK_ROOT" show "$md" | grep -o -m1 -E 'pvlock [0-9a-f]{7,}(-dirty)?')
 	fi
 	from+=("$s${rev:+ (${rev/pvlock /measuring })}")
 	head -1 "$tmp/$i.csv" | grep -q -E '^(case,vm,round,variant|level,round,arm,wl),' ||

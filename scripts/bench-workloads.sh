@@ -62,3 +62,6 @@ log=$PVLOCK_ROOT/build/logs/bench-workloads-$kid.log
 rev=$(pvlock_rev)
 "$PVLOCK_ROOT/scripts/wl-report.sh" "$log" "$out" \
 	"pvlock $rev; kernel $ABI ($kid) in the L1 (TCG, -cpu max, 3 vCPUs: 1 and 2 isolated, each alone on a host CPU) and in two L2 KVM guests of 2 vCPUs and 512 MB; host: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $rounds rounds per level, ${secs} s per run; $(date -u +%Y-%m-%d)."
+
+# this run's rounds pooled with the earlier committed runs'
+pool_with_earlier "$PVLOCK_ROOT/bench/results/pool-workloads.list" "$out/workloads.csv" >> "$out/workloads.md"

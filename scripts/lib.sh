@@ -108,6 +108,24 @@ pvlock_rev() {
 	echo "$r"
 }
 
+# pool_with_earlier LIST CSV: a section for a benchmark's report, on
+# standard output: the rounds of this run's CSV pooled with the earlier runs
+# LIST names (scripts/bench-pool.sh --list; bench/results/pool-*.list). Only
+# for a run written to bench/results itself, not the demo's or an
+# exploratory directory; a clone without those commits (a shallow one) gets
+# a line saying so, not a failure.
+pool_with_earlier() {
+	local list=$1 csv=$2 dir pooled
+	dir=$(cd "$(dirname "$csv")" && pwd)
+	[ -f "$list" ] && [ "$dir" = "$PVLOCK_ROOT/bench/results" ] || return 0
+	echo
+	if pooled=$(cd "$PVLOCK_ROOT" && scripts/bench-pool.sh --list "$list" "bench/results/${csv##*/}" 2>&1); then
+		echo "$pooled" | sed 's/^## Rounds pooled over benchmark runs$/## This run pooled with the earlier ones/'
+	else
+		echo "Not pooled with the earlier runs: ${pooled##*$'\n'}"
+	fi
+}
+
 # Seconds since the epoch with a fraction, for stage timings.
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }

@@ -166,7 +166,9 @@ for f in 1 2; do
 		done
 	done
 done
-if "$PVLOCK_ROOT/scripts/bench-pool.sh" "$T/pool1.csv" "$T/pool2.csv" > "$T/pool.md" 2> "$T/pool.err"; then
+# the first run named in a list (as bench/results/pool-*.list), with comments
+printf '# made up\n%s\t# the first run\n\n' "$T/pool1.csv" > "$T/pool.list"
+if "$PVLOCK_ROOT/scripts/bench-pool.sh" --list "$T/pool.list" "$T/pool2.csv" > "$T/pool.md" 2> "$T/pool.err"; then
 	pv=$(grep '^| overcommitted-4x | pvlock/stock |' "$T/pool.md")
 	aa=$(grep '^| overcommitted-4x | stock2/stock |' "$T/pool.md")
 	n=$(echo "$pv" | awk -F'|' '{ gsub(/^ | $/, "", $4); print $4 }')
@@ -187,7 +189,12 @@ echo "level,x" > "$T/notbench.csv"
 if "$PVLOCK_ROOT/scripts/bench-pool.sh" "$T/pool1.csv" "$T/notbench.csv" > "$T/bad.md" 2> "$T/bad.err"; then
 	ko pool-bad-input "bench-pool.sh took a CSV that is not a benchmark's"
 elif grep -q 'notbench.csv: neither a nested.csv nor a workloads.csv' "$T/bad.err" && [ ! -s "$T/bad.md" ]; then
-	ok "pool-bad-input: a CSV that is not a benchmark's is refused, with its name, and nothing printed"
+	if "$PVLOCK_ROOT/scripts/bench-pool.sh" "$T/pool1.csv" 0000000:bench/results/nested.csv > "$T/bad2.md" 2> "$T/bad2.err" ||
+	   ! grep -q '0000000:bench/results/nested.csv: neither a file nor a REV:PATH' "$T/bad2.err"; then
+		ko pool-bad-input "a REV:PATH the repository does not have: $(tail -1 "$T/bad2.err")"
+	else
+		ok "pool-bad-input: a CSV that is not a benchmark's and a REV:PATH the repository lacks are refused, by name, nothing printed"
+	fi
 else
 	ko pool-bad-input "$(tail -1 "$T/bad.err")"
 fi
