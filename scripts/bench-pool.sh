@@ -117,7 +117,7 @@ END {
 			# the rounds with both arms, as rounds 1..k of t2 and s2
 			k = 0; kl = 0; nsrc = 0; delete ratio; delete low; delete used; delete t2; delete s2
 			for (r = 1; r <= nr[c]; r++) {
-				if (!((c, r, b) in t) || !((c, r, v) in t) || t[c, r, b] <= 0) continue
+				if (!((c, r, b) in t) || !((c, r, v) in t) || t[c, r, b] <= 0 || t[c, r, v] <= 0) continue
 				ratio[++k] = t[c, r, v] / t[c, r, b]
 				if (!(rsrc[c, r] in used)) { used[rsrc[c, r]] = 1; nsrc++ }
 				t2[c, k, b] = t[c, r, b]; t2[c, k, v] = t[c, r, v]
