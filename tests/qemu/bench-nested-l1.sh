@@ -61,15 +61,16 @@ cpu_busy() {
 # BEFORE AFTER: what the yield counters moved between two of them, per VM,
 # "VM:COUNTER=N ..." for the "PVLOCK-L1HOST" line of a run. boosts_ran of
 # boosts_given: the directed yields after which the vCPU yielded to ran
-# before the giver.
+# before the giver; on_spin*: the PLE exits it saw, on_spin_ns and hc_ns the
+# time its choice and its hypercall handler took (what the host side costs).
 host_vms() {
 	[ $host_on != off ] && pvlock-query host-vms 2>/dev/null || echo '[]'
 }
 host_yields() {
 	echo "$1" "$2" | jq -s -r '(.[0] | map({(.name): .stats}) | add // {}) as $b |
 		[.[1][] | .name as $n | .stats as $s |
-		 ("yields yield_same_vm yield_cross_vm yield_none boosts_given boosts_ran budget_denied" |
-		  split(" "))[] | "\($n):\(.)=\($s[.] - ($b[$n][.] // 0))"] | join(" ")'
+		 ("yields yield_same_vm yield_cross_vm yield_none boosts_given boosts_ran budget_denied on_spin on_spin_kvm on_spin_boosts on_spin_ns hc_ns preemptions" |
+		  split(" "))[] | "\($n):\(.)=\(($s[.] // 0) - ($b[$n][.] // 0))"] | join(" ")'
 }
 
 follow() {	# follow NAME...: drive the host side through the guests' rounds
