@@ -233,30 +233,21 @@ static __always_inline void pvlock_wctx_init(struct pvlock_wctx *w, struct qspin
 	w->rec = NULL;
 	w->lock = lock;
 	/* stock mode's constant without the call (the benchmarked code) */
-	if (w->s.mode == PVLOCK_MODE_STOCK) {
-		w->threshold = PVLOCK_SPIN_STOCK;
+	w->threshold = w->s.mode == PVLOCK_MODE_STOCK ? PVLOCK_SPIN_STOCK :
+			pvlock_threshold_of(pc, w->s.mode);
+	if (w->s.mode == PVLOCK_MODE_STOCK)
 		return;
-	}
 	/*
 	 * A host that runs no more vCPUs than it has CPUs preempts a holder
-	 * only for moments: spin as the kernel does, do not stop early
-	 * behind a vCPU seen preempted (each yield costs an exit), and do
-	 * none of the bookkeeping that serves the host's boosting (the
-	 * record, the claim): a calm call is a stock call with pvlock's
-	 * counters. Measured: without the first, 0.93 of stock in an
-	 * undercommitted nested VM; with it but with the bookkeeping, 0.953
-	 * [0.784-0.963] (8 rounds on a build machine without steal).
+	 * only for moments: spin as the kernel does, and do not stop early
+	 * behind a vCPU seen preempted (each yield costs an exit). Measured:
+	 * without this, 0.93 of stock in an undercommitted nested VM.
 	 */
 	w->calm = pc->oc_pct && pc->oc_pct <= 100;
-	w->threshold = w->calm ? READ_ONCE(pvlock_guest_params.max) :
-		       pvlock_threshold_of(pc, w->s.mode);
-	/*
-	 * Waiting for the lock this level claimed: it let go of it since. A
-	 * calm call claims nothing: it drops this level's older claim, which
-	 * would otherwise stay until the next call that is not calm.
-	 */
-	if (likely(idx < PVLOCK_MAX_NODES) && pc->claim[idx].lock &&
-	    (w->calm || pc->claim[idx].lock == lock))
+	if (w->calm)
+		w->threshold = READ_ONCE(pvlock_guest_params.max);
+	/* waiting for the lock this level claimed: it let go of it since */
+	if (likely(idx < PVLOCK_MAX_NODES) && pc->claim[idx].lock == lock)
 		WRITE_ONCE(pc->claim[idx].lock, NULL);
 	if (!outer)
 		return;
@@ -265,8 +256,7 @@ static __always_inline void pvlock_wctx_init(struct pvlock_wctx *w, struct qspin
 	 * stock mode's never changes: pvlock_slowpath_gauges() set it.
 	 */
 	this_cpu_write(pvlock_guest_stats.c[PVLOCK_GS_THRESHOLD], w->threshold);
-	if (!w->calm)
-		w->rec = pc->rec;
+	w->rec = pc->rec;
 }
 
 /* ---- eCS record, guest half (depth 0 only, so writers never nest) ------- */
@@ -656,8 +646,7 @@ static bool pvlock_trylock_clear_pending(struct qspinlock *lock)
 static void pvlock_pv_wait_node(struct pvlock_wctx *w, struct qspinlock *lock,
 				struct pvlock_pv_node *pn, struct pvlock_pv_node *pp)
 {
-	bool as_stock = w->s.mode == PVLOCK_MODE_STOCK || w->calm;
-	u32 mask = as_stock ? PVLOCK_PREV_CHECK_STOCK : PVLOCK_PREV_CHECK;
+	u32 mask = w->s.mode == PVLOCK_MODE_STOCK ? PVLOCK_PREV_CHECK_STOCK : PVLOCK_PREV_CHECK;
 	u32 loop, target;
 
 	for (;;) {
@@ -665,7 +654,7 @@ static void pvlock_pv_wait_node(struct pvlock_wctx *w, struct qspinlock *lock,
 		for (loop = w->threshold; loop; loop--) {
 			if (READ_ONCE(pn->mcs.locked))
 				goto out;
-			if (!(loop & mask) || (loop == w->threshold && !as_stock)) {
+			if (!(loop & mask) || (loop == w->threshold && w->s.mode != PVLOCK_MODE_STOCK)) {
 				/* the predecessor gave up spinning: so do we */
 				if (READ_ONCE(pp->state) != PVLOCK_VCPU_RUNNING) {
 					w->early = true;
@@ -797,7 +786,7 @@ static __always_inline void pvlock_keep(struct pvlock_wctx *w, struct qspinlock 
 {
 	struct pvlock_cpu *pc = this_cpu_ptr(&pvlock_cpu);
 
-	if (w->s.mode != PVLOCK_MODE_STOCK && !w->calm) {
+	if (w->s.mode != PVLOCK_MODE_STOCK) {
 		pc->claim[idx].t0 = w->s.t0;
 		WRITE_ONCE(pc->claim[idx].lock, lock);
 		if (w->rec)
