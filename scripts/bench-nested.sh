@@ -421,6 +421,44 @@ AWK
 ) | tee -a "$out/nested.md"
 fi
 
+# what the L1 scheduler did with the vCPU threads in the same spans
+# (bench-nested-l1.sh follow, PVLOCK-L1SCHED: /proc/TID/schedstat of the
+# pinned VMs' vCPU threads, summed over a case's VMs)
+if grep -q -E '^PVLOCK-L1SCHED .*=[0-9]+/' "$@"; then
+	grep -h '^PVLOCK-L1SCHED ' "$@" | awk -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
+	{
+		c = index($0, "case=solo ") ? "undercommitted" : "overcommitted-4x"
+		v = $0; sub(/.* variant=/, "", v); sub(/ .*/, "", v)
+		run = wait = sl = 0; ok = 0
+		for (i = 1; i <= NF; i++) if ($i ~ /^[a-z]+=[0-9]+\/[0-9]+\/[0-9]+$/) {
+			split($i, kv, "="); split(kv[2], x, "/")
+			run += x[1]; wait += x[2]; sl += x[3]; ok = 1
+		}
+		if (!ok) next
+		if (!((c, v) in seen)) { seen[c, v] = 1; key[++nk] = c SUBSEP v }
+		k = ++n[c, v]; R[c, v, k] = run; W[c, v, k] = wait; S[c, v, k] = sl
+	}
+	function med(A, c, v,   a, i) {
+		for (i = 1; i <= n[c, v]; i++) a[i] = A[c, v, i]
+		return median(a, n[c, v])
+	}
+	END {
+		print ""
+		print "What the L1 scheduler did with the pinned VMs' vCPU threads over the same spans"
+		print "(their /proc/TID/schedstat, summed over the vCPUs; median over the rounds): CPU"
+		print "time, time runnable but waiting for the CPU, and how often each was put on it:"
+		print ""
+		print "| case | arm | rounds | vCPU run ms | waiting ms | times run |"
+		print "|---|---|---|---|---|---|"
+		for (i = 1; i <= nk; i++) {
+			split(key[i], p, SUBSEP); c = p[1]; v = p[2]
+			printf "| %s | %s | %d | %.0f | %.0f | %.0f |\n", c, v, n[c, v], med(R, c, v), med(W, c, v), med(S, c, v)
+		}
+	}
+AWK
+) | tee -a "$out/nested.md"
+fi
+
 # whether the L1 scheduler ran the vCPUs pvlock_host yielded to
 # (host_boosts_given, host_boosts_ran; bench-nested-l1.sh host_yields)
 if awk -F, 'NR > 1 && $32 > 0 { f = 1 } END { exit !f }' "$csv"; then

@@ -88,11 +88,15 @@ follow() {	# follow NAME...: drive the host side through the guests' rounds
 			# console lines cannot mark the run itself: a line written as
 			# the benchmark starts can arrive up to 20 s late.)
 			[ -n "$last" ] && echo "PVLOCK-L1CPU $last $(cpu_busy "$t0" "$(cpu_ticks)")"
+			# and what the L1 scheduler did with the vCPU threads in the
+			# same span (their schedstat: run, waiting while runnable,
+			# times run), where their ids are known (pinned VMs)
+			[ -n "$last" ] && echo "PVLOCK-L1SCHED $last$(vcpu_sched_diff "$s0" "$(vcpu_sched "$@")")"
 			[ -n "$last" ] && [ $host_on != off ] &&
 				echo "PVLOCK-L1HOST $last $(host_yields "$h0" "$(host_vms)")"
 			host "$(arm_host "$v")"
 			info "round $r: $v for $*"
-			t0=$(cpu_ticks) h0=$(host_vms) last="case=$* round=$r variant=$v"
+			t0=$(cpu_ticks) h0=$(host_vms) s0=$(vcpu_sched "$@") last="case=$* round=$r variant=$v"
 			for n in "$@"; do l2_say "$n" "go $v $r"; done
 		done
 		r=$((r + 1))
@@ -100,6 +104,7 @@ follow() {	# follow NAME...: drive the host side through the guests' rounds
 	[ -n "$last" ] || return 0
 	for n in "$@"; do wait_mark "$n" "done-$v $rounds" $((2 * secs + 300)) || break; done
 	echo "PVLOCK-L1CPU $last $(cpu_busy "$t0" "$(cpu_ticks)")"
+	echo "PVLOCK-L1SCHED $last$(vcpu_sched_diff "$s0" "$(vcpu_sched "$@")")"
 	[ $host_on != off ] && echo "PVLOCK-L1HOST $last $(host_yields "$h0" "$(host_vms)")"
 	return 0
 }
