@@ -424,7 +424,7 @@ fi
 # what the L1 scheduler did with the vCPU threads in the same spans
 # (bench-nested-l1.sh follow, PVLOCK-L1SCHED: /proc/TID/schedstat of the
 # pinned VMs' vCPU threads, summed over a case's VMs)
-if grep -q -E '^PVLOCK-L1SCHED .*=[0-9]+/' "$@"; then
+if grep -q -E '^PVLOCK-L1SCHED .* [a-z]+=[0-9]+/[0-9]+/[0-9]+( |$)' "$@"; then
 	grep -h '^PVLOCK-L1SCHED ' "$@" | awk -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
 	{
 		c = index($0, "case=solo ") ? "undercommitted" : "overcommitted-4x"
