@@ -381,78 +381,72 @@ AWK
 ) "$csv" | tee "$out/nested.md"
 
 # how busy the L1's CPUs were during each arm's runs (bench-nested-l1.sh
-# follow, from the L1's word to the guests' next request): CPU 0 carries the
-# VMs' QEMU I/O threads and pvlock's host side and shares the host's cores
-# with the vCPUs' CPUs
-if grep -q '^PVLOCK-L1CPU ' "$@"; then
-	grep -h '^PVLOCK-L1CPU ' "$@" | awk -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
+# follow, PVLOCK-L1CPU: from the L1's word to the guests' next request): CPU
+# 0 carries the VMs' QEMU I/O threads and pvlock's host side and shares the
+# host's cores with the vCPUs' CPUs; and what the L1 scheduler did with the
+# vCPU threads in the same spans (PVLOCK-L1SCHED: /proc/TID/schedstat of the
+# pinned VMs' vCPU threads as vcpu_sched_diff gives it, summed over a case's
+# VMs)
+if grep -q -E '^PVLOCK-L1(CPU|SCHED) ' "$@"; then
+	grep -h -E '^PVLOCK-L1(CPU|SCHED) ' "$@" | awk -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
+	# keep(t, c, v, m, x): sample x of metric m for table t, case c, arm v
+	function keep(t, c, v, m, x) {
+		if (!((t, c, v) in seen)) { seen[t, c, v] = 1; key[t, ++nk[t]] = c SUBSEP v }
+		b[c, v, m, ++nb[c, v, m]] = x
+	}
+	function med(c, v, m,   a, i) {
+		for (i = 1; i <= nb[c, v, m]; i++) a[i] = b[c, v, m, i]
+		return median(a, nb[c, v, m])
+	}
 	{
 		c = index($0, "case=solo ") ? "undercommitted" : "overcommitted-4x"
 		v = $0; sub(/.* variant=/, "", v); sub(/ .*/, "", v)
-		if (!((c, v) in seen)) { seen[c, v] = 1; key[++nk] = c SUBSEP v }
+	}
+	$1 == "PVLOCK-L1CPU" {
 		for (i = 1; i <= NF; i++) if ($i ~ /^cpu[0-9]+=/) {
 			split($i, f, "="); k = substr(f[1], 4) + 0
 			if (k + 1 > ncpu[c]) ncpu[c] = k + 1
-			b[c, v, k, ++nb[c, v, k]] = f[2]
+			keep("cpu", c, v, "cpu" k, f[2])
 		}
 	}
-	function med(c, v, k,   a, i) {
-		for (i = 1; i <= nb[c, v, k]; i++) a[i] = b[c, v, k, i]
-		return median(a, nb[c, v, k])
-	}
-	END {
-		print ""
-		print "How busy the L1 CPUs were during each arm's runs (the L1's /proc/stat, from the L1's word"
-		print "to start a run to the guests' asking for the next: the run, the guests' waiting before it"
-		print "(pvlock: until the host side has registered every vCPU, polling with the vCPUs idle) and"
-		print "their bookkeeping after it; median over the rounds)."
-		print "CPU 0 runs the VMs' QEMU I/O threads, pvlockd and pvlock_host's tick; in the"
-		print "undercommitted L1 (3 CPUs on the host's 2 cores) what it uses, the vCPUs' CPUs lose:"
-		print ""
-		print "| case | arm | rounds | L1 CPU busy, median per CPU |"
-		print "|---|---|---|---|"
-		for (i = 1; i <= nk; i++) {
-			split(key[i], p, SUBSEP); c = p[1]; v = p[2]; line = ""
-			for (k = 0; k < ncpu[c]; k++) line = line sprintf("%sCPU %d %.0f%%", k ? ", " : "", k, 100 * med(c, v, k))
-			printf "| %s | %s | %d | %s |\n", c, v, nb[c, v, 0], line
-		}
-	}
-AWK
-) | tee -a "$out/nested.md"
-fi
-
-# what the L1 scheduler did with the vCPU threads in the same spans
-# (bench-nested-l1.sh follow, PVLOCK-L1SCHED: /proc/TID/schedstat of the
-# pinned VMs' vCPU threads, summed over a case's VMs)
-if grep -q -E '^PVLOCK-L1SCHED .* [a-z]+=[0-9]+/[0-9]+/[0-9]+( |$)' "$@"; then
-	grep -h '^PVLOCK-L1SCHED ' "$@" | awk -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
-	{
-		c = index($0, "case=solo ") ? "undercommitted" : "overcommitted-4x"
-		v = $0; sub(/.* variant=/, "", v); sub(/ .*/, "", v)
+	$1 == "PVLOCK-L1SCHED" {
 		run = wait = sl = 0; ok = 0
-		for (i = 1; i <= NF; i++) if ($i ~ /^[a-z]+=[0-9]+\/[0-9]+\/[0-9]+$/) {
-			split($i, kv, "="); split(kv[2], x, "/")
+		for (i = 1; i <= NF; i++) if (split($i, kv, "=") == 2 && split(kv[2], x, "/") == 3) {
 			run += x[1]; wait += x[2]; sl += x[3]; ok = 1
 		}
-		if (!ok) next
-		if (!((c, v) in seen)) { seen[c, v] = 1; key[++nk] = c SUBSEP v }
-		k = ++n[c, v]; R[c, v, k] = run; W[c, v, k] = wait; S[c, v, k] = sl
-	}
-	function med(A, c, v,   a, i) {
-		for (i = 1; i <= n[c, v]; i++) a[i] = A[c, v, i]
-		return median(a, n[c, v])
+		if (ok) { keep("sched", c, v, "run", run); keep("sched", c, v, "wait", wait); keep("sched", c, v, "sl", sl) }
 	}
 	END {
-		print ""
-		print "What the L1 scheduler did with the pinned VMs' vCPU threads over the same spans"
-		print "(their /proc/TID/schedstat, summed over the vCPUs; median over the rounds): CPU"
-		print "time, time runnable but waiting for the CPU, and how often each was put on it:"
-		print ""
-		print "| case | arm | rounds | vCPU run ms | waiting ms | times run |"
-		print "|---|---|---|---|---|---|"
-		for (i = 1; i <= nk; i++) {
-			split(key[i], p, SUBSEP); c = p[1]; v = p[2]
-			printf "| %s | %s | %d | %.0f | %.0f | %.0f |\n", c, v, n[c, v], med(R, c, v), med(W, c, v), med(S, c, v)
+		if (nk["cpu"]) {
+			print ""
+			print "How busy the L1 CPUs were during each arm's runs (the L1's /proc/stat, from the L1's word"
+			print "to start a run to the guests' asking for the next: the run, the guests' waiting before it"
+			print "(pvlock: until the host side has registered every vCPU, polling with the vCPUs idle) and"
+			print "their bookkeeping after it; median over the rounds)."
+			print "CPU 0 runs the VMs' QEMU I/O threads, pvlockd and pvlock_host's tick; in the"
+			print "undercommitted L1 (3 CPUs on the host's 2 cores) what it uses, the vCPUs' CPUs lose:"
+			print ""
+			print "| case | arm | rounds | L1 CPU busy, median per CPU |"
+			print "|---|---|---|---|"
+			for (i = 1; i <= nk["cpu"]; i++) {
+				split(key["cpu", i], p, SUBSEP); c = p[1]; v = p[2]; line = ""
+				for (k = 0; k < ncpu[c]; k++) line = line sprintf("%sCPU %d %.0f%%", k ? ", " : "", k, 100 * med(c, v, "cpu" k))
+				printf "| %s | %s | %d | %s |\n", c, v, nb[c, v, "cpu0"], line
+			}
+		}
+		if (nk["sched"]) {
+			print ""
+			print "What the L1 scheduler did with the pinned VMs' vCPU threads over the same spans"
+			print "(their /proc/TID/schedstat, summed over the vCPUs; median over the rounds): CPU"
+			print "time, time runnable but waiting for the CPU, and how often each was put on it:"
+			print ""
+			print "| case | arm | rounds | vCPU run ms | waiting ms | times run |"
+			print "|---|---|---|---|---|---|"
+			for (i = 1; i <= nk["sched"]; i++) {
+				split(key["sched", i], p, SUBSEP); c = p[1]; v = p[2]
+				printf "| %s | %s | %d | %.0f | %.0f | %.0f |\n", c, v, nb[c, v, "run"],
+					med(c, v, "run"), med(c, v, "wait"), med(c, v, "sl")
+			}
 		}
 	}
 AWK

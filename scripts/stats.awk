@@ -75,11 +75,20 @@ function steal_ratio(val, sx, p, rp, n, b, base, top,   i, kb, kt, r, k) {
 	return k ? median(r, k) : ""
 }
 
+# resample_ci(bm, nb, m, ci): the 95% interval of the resampled estimates
+# bm[1..nb] (sorted here) into ci[1], ci[2]; m, the estimate, where none
+function resample_ci(bm, nb, m, ci,   hi) {
+	median(bm, nb)
+	hi = int(nb * 0.975)
+	ci[1] = nb ? bm[int(nb * 0.025) + 1] : m
+	ci[2] = nb ? bm[hi > 0 ? hi : 1] : m
+}
+
 # steal_adjusted(val, sx, arms, p, n, base, top, ci): steal_ratio over
 # rounds 1..n with b fitted on them ("" if no round has both), and its 95%
 # interval in ci[1], ci[2]: 1000 resamples of the rounds, b fitted again on
 # each; sets steal_b and steal_r2 of the fit on all rounds
-function steal_adjusted(val, sx, arms, p, n, base, top, ci,   i, j, rp, b, r2, m, v, bm, nb, hi) {
+function steal_adjusted(val, sx, arms, p, n, base, top, ci,   i, j, rp, b, r2, m, v, bm, nb) {
 	for (i = 1; i <= n; i++) rp[i] = i
 	b = steal_fit(val, sx, arms, p, rp, n); r2 = steal_r2
 	steal_b = b
@@ -90,10 +99,7 @@ function steal_adjusted(val, sx, arms, p, n, base, top, ci,   i, j, rp, b, r2, m
 		v = steal_ratio(val, sx, p, rp, n, steal_fit(val, sx, arms, p, rp, n), base, top)
 		if (v != "") bm[++nb] = v
 	}
-	median(bm, nb)
-	hi = int(nb * 0.975)
-	ci[1] = nb ? bm[int(nb * 0.025) + 1] : m
-	ci[2] = nb ? bm[hi > 0 ? hi : 1] : m
+	resample_ci(bm, nb, m, ci)
 	steal_r2 = r2
 	return m
 }
@@ -137,7 +143,7 @@ function steal_free_at(val, sx, p, rp, n, base, top,   ab, at) {
 # and its 95% interval in ci[1], ci[2] (1000 resamples of the rounds, both
 # arms fitted again on each); sets free_bb and free_bt, the two slopes of
 # the fit on all rounds
-function steal_free(val, sx, p, n, base, top, ci,   i, j, rp, m, v, bm, nb, hi, bb, bt) {
+function steal_free(val, sx, p, n, base, top, ci,   i, j, rp, m, v, bm, nb, bb, bt) {
 	for (i = 1; i <= n; i++) rp[i] = i
 	m = steal_free_at(val, sx, p, rp, n, base, top)
 	if (m == "") return ""
@@ -147,10 +153,7 @@ function steal_free(val, sx, p, n, base, top, ci,   i, j, rp, m, v, bm, nb, hi, 
 		v = steal_free_at(val, sx, p, rp, n, base, top)
 		if (v != "") bm[++nb] = v
 	}
-	median(bm, nb)
-	hi = int(nb * 0.975)
-	ci[1] = nb ? bm[int(nb * 0.025) + 1] : m
-	ci[2] = nb ? bm[hi > 0 ? hi : 1] : m
+	resample_ci(bm, nb, m, ci)
 	free_bb = bb; free_bt = bt
 	return m
 }
