@@ -4,7 +4,7 @@
 # one patched and taken, the handshake says "host without pvlock", waits
 # fall back to HLT, locktorture passes.
 . /lib/pvtest.sh
-expect 12
+expect 13
 
 secs=${PVLOCK_LT_SECS:-45}
 q=pvlock-query
@@ -19,13 +19,18 @@ sort /proc/kallsyms | grep -E ' [tT] (pvlock_|native_safe_halt|native_halt|__pv_
 	sed 's/^/PVLOCK-INFO sym /'
 expect_out handshake-standalone 'handshake +host without pvlock' pvlockctl -G status
 check torture insmod /lt/torture.ko
+# the run starts on the L1's word, in both L2s together (guestkvm-l1.sh's
+# phases)
+ctl_open
+echo "PVLOCK-MARK ready"
+if ctl_wait go 300; then pass go; else fail go "no word from the L1 in 300 s"; fi
 n0=$(dmesg | wc -l)
 check lt-start insmod /lt/locktorture.ko torture_type=spin_lock stat_interval=0 \
 	nwriters_stress=$((2 * $(nproc)))
 # the adaptive threshold of each CPU, sampled: it falls while the
-# vCPU a waiter queues behind is preempted (LHP: both L2 guests share one L1
-# CPU) and rises again in windows without (locktorture's stutter pauses,
-# the other VM between its writers' bursts)
+# vCPU a waiter queues behind is preempted (LHP: the two L2 guests share two L1
+# CPUs) and rises again in windows without (the other VM stopped by the L1,
+# locktorture's stutter pauses)
 # (one pvlockctl process logging per-CPU CSV once a second: a process per
 # sample takes seconds in a nested guest under this load)
 pvlockctl -G stats --log --per-cpu --all -d 1 -n "$secs" > /tmp/th.csv 2> /tmp/th.err &

@@ -38,7 +38,7 @@ for kid in $TEST_KERNELS; do
 			"$PVLOCK_ROOT/scripts/mkinitramfs.sh" -o "$l1" -t "$PVLOCK_ROOT/tests/qemu/guestkvm-l1.sh" \
 				-k "$kid" -m kvm_amd -q -f "$VMLINUZ=/boot/vmlinuz" -f "$l2=/boot/l2.cpio.gz" \
 				|| die "L1 initramfs"
-			run_qemu "guest-kvm-$kid" "$kid" -i "$l1" -s 2 -m 4096 -c max -t 420 \
+			run_qemu "guest-kvm-$kid" "$kid" -i "$l1" -s 3 -m 4096 -c max -t 420 \
 				-a "PVLOCK_L2_APPEND=PVLOCK_LT_SECS=$((P_LT_SECS * 3 / 4))" || rc=1
 			continue
 		fi
