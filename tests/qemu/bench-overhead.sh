@@ -50,7 +50,7 @@ one() {	# one VARIANT ROUND
 	# no 100 ms long holds (long_hold, 6.3+) nor RT boosts (rt_boost, 6.5+):
 	# at one every ~800k acquisitions, a 5-10 s run gets a handful of long
 	# holds, their number by chance, which swamped the difference measured
-	insmod /lt/locktorture.ko torture_type=spin_lock stat_interval=0 \
+	insmod /lt/locktorture.ko torture_type=spin_lock stat_interval=0 verbose=0 \
 		nwriters_stress=$((2 * $(nproc))) stutter=0 shuffle_interval=0 long_hold=0 rt_boost=0
 	pin_writers
 	sleep "$secs"

@@ -60,7 +60,7 @@ check livepatch-applied guest_patched
 # under TCG the kernel takes its test-and-set lock: queue, so the slow path counts
 check set-force-queue pvlockctl -G set force_queue yes
 check torture-module insmod /lt/torture.ko
-check lt-start insmod /lt/locktorture.ko torture_type=spin_lock stat_interval=0 \
+check lt-start insmod /lt/locktorture.ko torture_type=spin_lock stat_interval=0 verbose=0 \
 	nwriters_stress=$((2 * $(nproc)))
 sleep 3
 
@@ -252,7 +252,7 @@ else
 	fail reset-zeroes "slowpath $a -> $b"
 fi
 # some activity again so that a reset would be visible below
-check lt-again insmod /lt/locktorture.ko torture_type=spin_lock stat_interval=0 \
+check lt-again insmod /lt/locktorture.ko torture_type=spin_lock stat_interval=0 verbose=0 \
 	nwriters_stress=$((2 * $(nproc)))
 sleep 2
 check lt-again-stop rmmod locktorture

@@ -16,7 +16,7 @@ fi
 pass insmod
 check torture insmod /lt/torture.ko
 n0=$(dmesg | wc -l)
-check lt-start insmod /lt/locktorture.ko torture_type=spin_lock stat_interval=0 \
+check lt-start insmod /lt/locktorture.ko torture_type=spin_lock stat_interval=0 verbose=0 \
 	nwriters_stress=$((2 * $(nproc)))
 # by the clock: under nested TCG a loop turn takes seconds, not the 2 s slept
 start=$(cut -d. -f1 /proc/uptime)

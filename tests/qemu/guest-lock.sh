@@ -51,7 +51,7 @@ isqrt() {
 for type in spin_lock rw_lock; do
 	check "$type-reset" $q guest-reset
 	n0=$(dmesg | wc -l)
-	check "$type-start" insmod /lt/locktorture.ko torture_type=$type stat_interval=0 \
+	check "$type-start" insmod /lt/locktorture.ko torture_type=$type stat_interval=0 verbose=0 \
 		nwriters_stress=$((2 * $(nproc))) nreaders_stress=$(nproc)
 	for mode in stock adaptive fixed; do
 		check "$type-mode-$mode" $q guest-set mode=$mode threshold=1024

@@ -16,7 +16,7 @@ leak_max=${PVLOCK_RELOAD_LEAK_MAX:-256}
 check torture-module insmod /lt/torture.ko
 # warm up the slab caches the module and livepatch use, then measure
 insmod /pvlock/pvlock_guest.ko force_queue=1 && guest_patched && guest_unload
-check locktorture-start insmod /lt/locktorture.ko torture_type=spin_lock stat_interval=0 \
+check locktorture-start insmod /lt/locktorture.ko torture_type=spin_lock stat_interval=0 verbose=0 \
 	nwriters_stress=$((2 * $(nproc)))
 sleep 2
 pcpu() { awk '/^Percpu:/ { print $2 }' /proc/meminfo; }

@@ -25,7 +25,7 @@ ctl_open
 echo "PVLOCK-MARK ready"
 if ctl_wait go 300; then pass go; else fail go "no word from the L1 in 300 s"; fi
 n0=$(dmesg | wc -l)
-check lt-start insmod /lt/locktorture.ko torture_type=spin_lock stat_interval=0 \
+check lt-start insmod /lt/locktorture.ko torture_type=spin_lock stat_interval=0 verbose=0 \
 	nwriters_stress=$((2 * $(nproc)))
 # the adaptive threshold of each CPU, sampled: it falls while the
 # vCPU a waiter queues behind is preempted (LHP: the two L2 guests share two L1
