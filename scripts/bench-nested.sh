@@ -386,13 +386,24 @@ AWK
 # host's cores with the vCPUs' CPUs; and what the L1 scheduler did with the
 # vCPU threads in the same spans (PVLOCK-L1SCHED: /proc/TID/schedstat of the
 # pinned VMs' vCPU threads as vcpu_sched_diff gives it, summed over a case's
-# VMs)
-if grep -q -E '^PVLOCK-L1(CPU|SCHED) ' "$@"; then
-	grep -h -E '^PVLOCK-L1(CPU|SCHED) ' "$@" | awk -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
+# VMs), and over the measured runs alone (PVLOCK-L1RUNSCHED: the guest marks
+# each run's start and end on its second serial line)
+if grep -q -E '^PVLOCK-L1(CPU|SCHED|RUNSCHED) ' "$@"; then
+	grep -h -E '^PVLOCK-L1(CPU|SCHED|RUNSCHED) ' "$@" | awk -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
 	# keep(t, c, v, m, x): sample x of metric m for table t, case c, arm v
 	function keep(t, c, v, m, x) {
 		if (!((t, c, v) in seen)) { seen[t, c, v] = 1; key[t, ++nk[t]] = c SUBSEP v }
 		b[c, v, m, ++nb[c, v, m]] = x
+	}
+	# schedtab(t): table t's vCPU schedstat medians per case and arm
+	function schedtab(t,   i, p, c, v) {
+		print "| case | arm | rounds | vCPU run ms | waiting ms | times run |"
+		print "|---|---|---|---|---|---|"
+		for (i = 1; i <= nk[t]; i++) {
+			split(key[t, i], p, SUBSEP); c = p[1]; v = p[2]
+			printf "| %s | %s | %d | %.0f | %.0f | %.0f |\n", c, substr(v, length(t) + 1),
+				nb[c, v, "run"], med(c, v, "run"), med(c, v, "wait"), med(c, v, "sl")
+		}
 	}
 	function med(c, v, m,   a, i) {
 		for (i = 1; i <= nb[c, v, m]; i++) a[i] = b[c, v, m, i]
@@ -409,12 +420,13 @@ if grep -q -E '^PVLOCK-L1(CPU|SCHED) ' "$@"; then
 			keep("cpu", c, v, "cpu" k, f[2])
 		}
 	}
-	$1 == "PVLOCK-L1SCHED" {
+	$1 == "PVLOCK-L1SCHED" || $1 == "PVLOCK-L1RUNSCHED" {
+		t = $1 == "PVLOCK-L1SCHED" ? "sched" : "runsched"
 		run = wait = sl = 0; ok = 0
 		for (i = 1; i <= NF; i++) if (split($i, kv, "=") == 2 && split(kv[2], x, "/") == 3) {
 			run += x[1]; wait += x[2]; sl += x[3]; ok = 1
 		}
-		if (ok) { keep("sched", c, v, "run", run); keep("sched", c, v, "wait", wait); keep("sched", c, v, "sl", sl) }
+		if (ok) { keep(t, c, t v, "run", run); keep(t, c, t v, "wait", wait); keep(t, c, t v, "sl", sl) }
 	}
 	END {
 		if (nk["cpu"]) {
@@ -440,13 +452,15 @@ if grep -q -E '^PVLOCK-L1(CPU|SCHED) ' "$@"; then
 			print "(their /proc/TID/schedstat, summed over the vCPUs; median over the rounds): CPU"
 			print "time, time runnable but waiting for the CPU, and how often each was put on it:"
 			print ""
-			print "| case | arm | rounds | vCPU run ms | waiting ms | times run |"
-			print "|---|---|---|---|---|---|"
-			for (i = 1; i <= nk["sched"]; i++) {
-				split(key["sched", i], p, SUBSEP); c = p[1]; v = p[2]
-				printf "| %s | %s | %d | %.0f | %.0f | %.0f |\n", c, v, nb[c, v, "run"],
-					med(c, v, "run"), med(c, v, "wait"), med(c, v, "sl")
-			}
+			schedtab("sched")
+		}
+		if (nk["runsched"]) {
+			print ""
+			print "The same over the measured runs alone (from the guest's word that a run starts to"
+			print "its word that it ended, on a serial line of its own; without the wait before a run"
+			print "and the bookkeeping after it):"
+			print ""
+			schedtab("runsched")
 		}
 	}
 AWK

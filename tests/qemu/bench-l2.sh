@@ -56,9 +56,12 @@ one() {	# one ARM ROUND
 	wait_host "$1" || { fail "bench-$1-$2-host" "host side not ready after 60 s"; return; }
 	$q guest-reset
 	n0=$(dmesg | wc -l)
+	# the run itself, marked for the L1 on ttyS1 (bench-nested-l1.sh run_marks)
+	echo "run-start $1 $2" > /dev/ttyS1
 	insmod /bench/pvlock_lockbench.ko cs_ns="$cs" think_ns="$think" || { fail "bench-$1-$2" insmod; return; }
 	sleep "$secs"
 	rmmod pvlock_lockbench
+	echo "run-end $1 $2" > /dev/ttyS1
 	out=$(dmesg | tail -n +$((n0 + 1)))
 	res=$(echo "$out" | sed -n 's/.*pvlock_lockbench: ops=\([0-9]*\) ns=\([0-9]*\).*/\1 \2/p' | tail -1)
 	# per acquisition (fast path included) and per thread: the module's own figures

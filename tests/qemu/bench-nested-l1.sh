@@ -133,8 +133,29 @@ l2_args() {	# l2_args SHOW: the benchmark's parameters for an L2
 		"PVLOCK_BENCH_REAL=${PVLOCK_BENCH_REAL:-} PVLOCK_BENCH_ARMS=${PVLOCK_BENCH_ARMS:-stock,pvlock}"
 }
 
+# run_marks NAME: L2 NAME's lines on its ttyS1 as they come ("run-start
+# ARM ROUND" and "run-end ARM ROUND", bench-l2.sh, around the measured run
+# alone: a serial line, not the console, which can be 20 s late); at each
+# end, what the L1 scheduler did with its pinned vCPU threads over that run
+# ("PVLOCK-L1RUNSCHED", as PVLOCK-L1SCHED, whose span also holds the
+# guest's wait for the host side and its bookkeeping)
+run_marks() {
+	_rn=$1 _rs=
+	while IFS= read -r _rl; do
+		# shellcheck disable=SC2086
+		set -- $(echo "$_rl" | tr -d '\r')
+		case ${1:-} in
+		run-start) _rs=$(vcpu_sched "$_rn") ;;
+		run-end)
+			[ -n "$_rs" ] && echo "PVLOCK-L1RUNSCHED case=$_rn round=$3 variant=$2$(vcpu_sched_diff "$_rs" "$(vcpu_sched "$_rn")")"
+			_rs= ;;
+		esac
+	done
+}
+
 check load-kvm load_kmods
 L2_CTL=1	# the guests start each measured run on the L1's word
+L2_CTL_READ=run_marks
 if [ "$over" = 1 ]; then
 	L2_APPEND=$(l2_args "${PVLOCK_BENCH_SHOW:-0}")
 	run_l2 a 2 256 "$to" /boot/l2.cpio.gz

@@ -261,7 +261,7 @@ run_l2() {
 		"/tmp/l2-$_name.mon.log"
 	mkfifo "/tmp/l2-$_name.mon.in" "/tmp/l2-$_name.mon.out"
 	# L2_CTL=1: a second serial port (the L2's ttyS1) on a pair of fifos, for
-	# lines from the L1 to the L2 (l2_say NAME TEXT)
+	# lines from the L1 to the L2 (l2_say NAME TEXT) and back (L2_CTL_READ)
 	_ctl=
 	if [ "${L2_CTL:-0}" = 1 ]; then
 		rm -f "/tmp/l2-$_name.ctl.in" "/tmp/l2-$_name.ctl.out"
@@ -284,7 +284,13 @@ run_l2() {
 	eval "L2_PID_$_name=$! L2_TO_$_name=$_to L2_T0_$_name=$(cut -d. -f1 /proc/uptime)"
 	# drain the monitor's output so that it never blocks
 	cat "/tmp/l2-$_name.mon.out" > "/tmp/l2-$_name.mon.log" 2>/dev/null &
-	[ -n "$_ctl" ] && cat "/tmp/l2-$_name.ctl.out" > /dev/null 2>&1 &
+	# what the L2 writes there: to L2_CTL_READ NAME (a function of the
+	# caller's) as it comes, or nowhere
+	if [ -n "$_ctl" ] && [ -n "${L2_CTL_READ:-}" ]; then
+		"$L2_CTL_READ" "$_name" < "/tmp/l2-$_name.ctl.out" &
+	elif [ -n "$_ctl" ]; then
+		cat "/tmp/l2-$_name.ctl.out" > /dev/null 2>&1 &
+	fi
 	if [ "${PVLOCK_L2_PIN:-last}" = vcpu ]; then
 		l2_pin_vcpus "$_name" "$_smp"
 	fi
