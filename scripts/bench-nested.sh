@@ -388,12 +388,22 @@ AWK
 # pinned VMs' vCPU threads as vcpu_sched_diff gives it, summed over a case's
 # VMs), and over the measured runs alone (PVLOCK-L1RUNSCHED: the guest marks
 # each run's start and end on its second serial line)
-if grep -q -E '^PVLOCK-L1(CPU|SCHED|RUNSCHED) ' "$@"; then
-	grep -h -E '^PVLOCK-L1(CPU|SCHED|RUNSCHED) ' "$@" | awk -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
+if grep -q -E '^PVLOCK-L1(CPU|SCHED|RUNCPU|RUNSCHED) ' "$@"; then
+	grep -h -E '^PVLOCK-L1(CPU|SCHED|RUNCPU|RUNSCHED) ' "$@" | awk -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
 	# keep(t, c, v, m, x): sample x of metric m for table t, case c, arm v
 	function keep(t, c, v, m, x) {
 		if (!((t, c, v) in seen)) { seen[t, c, v] = 1; key[t, ++nk[t]] = c SUBSEP v }
 		b[c, v, m, ++nb[c, v, m]] = x
+	}
+	# cputab(t): table t's L1 CPU busy medians per case and arm
+	function cputab(t,   i, p, c, v, k, line) {
+		print "| case | arm | rounds | L1 CPU busy, median per CPU |"
+		print "|---|---|---|---|"
+		for (i = 1; i <= nk[t]; i++) {
+			split(key[t, i], p, SUBSEP); c = p[1]; v = p[2]; line = ""
+			for (k = 0; k < ncpu[c]; k++) line = line sprintf("%sCPU %d %.0f%%", k ? ", " : "", k, 100 * med(c, v, "cpu" k))
+			printf "| %s | %s | %d | %s |\n", c, substr(v, length(t) + 1), nb[c, v, "cpu0"], line
+		}
 	}
 	# schedtab(t): table t's vCPU schedstat medians per case and arm
 	function schedtab(t,   i, p, c, v) {
@@ -413,11 +423,12 @@ if grep -q -E '^PVLOCK-L1(CPU|SCHED|RUNSCHED) ' "$@"; then
 		c = index($0, "case=solo ") ? "undercommitted" : "overcommitted-4x"
 		v = $0; sub(/.* variant=/, "", v); sub(/ .*/, "", v)
 	}
-	$1 == "PVLOCK-L1CPU" {
+	$1 == "PVLOCK-L1CPU" || $1 == "PVLOCK-L1RUNCPU" {
+		t = $1 == "PVLOCK-L1CPU" ? "cpu" : "runcpu"
 		for (i = 1; i <= NF; i++) if ($i ~ /^cpu[0-9]+=/) {
 			split($i, f, "="); k = substr(f[1], 4) + 0
 			if (k + 1 > ncpu[c]) ncpu[c] = k + 1
-			keep("cpu", c, v, "cpu" k, f[2])
+			keep(t, c, t v, "cpu" k, f[2])
 		}
 	}
 	$1 == "PVLOCK-L1SCHED" || $1 == "PVLOCK-L1RUNSCHED" {
@@ -438,13 +449,13 @@ if grep -q -E '^PVLOCK-L1(CPU|SCHED|RUNSCHED) ' "$@"; then
 			print "CPU 0 runs the VMs' QEMU I/O threads, pvlockd and pvlock_host's tick; in the"
 			print "undercommitted L1 (3 CPUs on the host's 2 cores) what it uses, the vCPUs' CPUs lose:"
 			print ""
-			print "| case | arm | rounds | L1 CPU busy, median per CPU |"
-			print "|---|---|---|---|"
-			for (i = 1; i <= nk["cpu"]; i++) {
-				split(key["cpu", i], p, SUBSEP); c = p[1]; v = p[2]; line = ""
-				for (k = 0; k < ncpu[c]; k++) line = line sprintf("%sCPU %d %.0f%%", k ? ", " : "", k, 100 * med(c, v, "cpu" k))
-				printf "| %s | %s | %d | %s |\n", c, v, nb[c, v, "cpu0"], line
-			}
+			cputab("cpu")
+		}
+		if (nk["runcpu"]) {
+			print ""
+			print "The same over the measured runs alone (marked by the guest as for the schedstat below):"
+			print ""
+			cputab("runcpu")
 		}
 		if (nk["sched"]) {
 			print ""

@@ -137,18 +137,20 @@ l2_args() {	# l2_args SHOW: the benchmark's parameters for an L2
 # ARM ROUND" and "run-end ARM ROUND", bench-l2.sh, around the measured run
 # alone: a serial line, not the console, which can be 20 s late); at each
 # end, what the L1 scheduler did with its pinned vCPU threads over that run
-# ("PVLOCK-L1RUNSCHED", as PVLOCK-L1SCHED, whose span also holds the
-# guest's wait for the host side and its bookkeeping)
+# and how busy each L1 CPU was ("PVLOCK-L1RUNSCHED" and "PVLOCK-L1RUNCPU",
+# as PVLOCK-L1SCHED and PVLOCK-L1CPU, whose span also holds the guest's
+# wait for the host side and its bookkeeping)
 run_marks() {
-	_rn=$1 _rs=
+	_rn=$1 _rs= _rc=
 	while IFS= read -r _rl; do
 		# shellcheck disable=SC2086
 		set -- $(echo "$_rl" | tr -d '\r')
 		case ${1:-} in
-		run-start) _rs=$(vcpu_sched "$_rn") ;;
+		run-start) _rs=$(vcpu_sched "$_rn") _rc=$(cpu_ticks) ;;
 		run-end)
+			[ -n "$_rc" ] && echo "PVLOCK-L1RUNCPU case=$_rn round=$3 variant=$2 $(cpu_busy "$_rc" "$(cpu_ticks)")"
 			[ -n "$_rs" ] && echo "PVLOCK-L1RUNSCHED case=$_rn round=$3 variant=$2$(vcpu_sched_diff "$_rs" "$(vcpu_sched "$_rn")")"
-			_rs= ;;
+			_rs= _rc= ;;
 		esac
 	done
 }
