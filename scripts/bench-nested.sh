@@ -423,8 +423,6 @@ if grep -q -E '^PVLOCK-L1(CPU|SCHED|RUNCPU|RUNSCHED) ' "$@"; then
 		c = index($0, "case=solo ") ? "undercommitted" : "overcommitted-4x"
 		v = $0; sub(/.* variant=/, "", v); sub(/ .*/, "", v)
 	}
-	# the L1 is one for both VMs of a pair: a run alone counts once, by VM a's marks
-	$1 == "PVLOCK-L1RUNCPU" && $2 == "case=b" { next }
 	$1 == "PVLOCK-L1CPU" || $1 == "PVLOCK-L1RUNCPU" {
 		t = $1 == "PVLOCK-L1CPU" ? "cpu" : "runcpu"
 		for (i = 1; i <= NF; i++) if ($i ~ /^cpu[0-9]+=/) {

@@ -139,7 +139,8 @@ l2_args() {	# l2_args SHOW: the benchmark's parameters for an L2
 # end, what the L1 scheduler did with its pinned vCPU threads over that run
 # and how busy each L1 CPU was ("PVLOCK-L1RUNSCHED" and "PVLOCK-L1RUNCPU",
 # as PVLOCK-L1SCHED and PVLOCK-L1CPU, whose span also holds the guest's
-# wait for the host side and its bookkeeping)
+# wait for the host side and its bookkeeping). The L1 is one for the VMs of
+# a case: its CPU line comes from the marks of one of them, $cpu_vm.
 run_marks() {
 	_rn=$1 _rs= _rc=
 	while IFS= read -r _rl; do
@@ -148,7 +149,7 @@ run_marks() {
 		case ${1:-} in
 		run-start) _rs=$(vcpu_sched "$_rn") _rc=$(cpu_ticks) ;;
 		run-end)
-			[ -n "$_rc" ] && echo "PVLOCK-L1RUNCPU case=$_rn round=$3 variant=$2 $(cpu_busy "$_rc" "$(cpu_ticks)")"
+			[ -n "$_rc" ] && [ "$_rn" = "$cpu_vm" ] && echo "PVLOCK-L1RUNCPU case=$_rn round=$3 variant=$2 $(cpu_busy "$_rc" "$(cpu_ticks)")"
 			[ -n "$_rs" ] && echo "PVLOCK-L1RUNSCHED case=$_rn round=$3 variant=$2$(vcpu_sched_diff "$_rs" "$(vcpu_sched "$_rn")")"
 			_rs= _rc= ;;
 		esac
@@ -159,7 +160,7 @@ check load-kvm load_kmods
 L2_CTL=1	# the guests start each measured run on the L1's word
 L2_CTL_READ=run_marks
 if [ "$over" = 1 ]; then
-	L2_APPEND=$(l2_args "${PVLOCK_BENCH_SHOW:-0}")
+	L2_APPEND=$(l2_args "${PVLOCK_BENCH_SHOW:-0}") cpu_vm=a
 	run_l2 a 2 256 "$to" /boot/l2.cpio.gz
 	run_l2 b 2 256 "$to" /boot/l2.cpio.gz
 	[ "${PVLOCK_BENCH_SHOW:-0}" -gt 0 ] && show a b
@@ -169,7 +170,7 @@ if [ "$over" = 1 ]; then
 	host off
 fi
 if [ "${PVLOCK_BENCH_UNDER:-1}" = 1 ]; then
-	L2_APPEND=$(l2_args 0)
+	L2_APPEND=$(l2_args 0) cpu_vm=solo
 	pin=${PVLOCK_L2_PIN:-last}
 	# an L1 of 3 or more CPUs (bench-nested.sh): each vCPU alone on one of
 	# CPUs 1.., off CPU 0; of 2: anywhere

@@ -17,8 +17,16 @@
 . /lib/pvtest.sh
 expect 6
 
-secs=$(echo "${PVLOCK_L2_APPEND:-}" | tr % '\n' | sed -n 's/^PVLOCK_LT_SECS=//p')
-secs=${secs:-45}
+secs=${PVLOCK_LT_SECS:-45}	# the L2s' locktorture run (test-guest.sh gives both)
+# alone A B: A alone, B stopped; whether QEMU said B was paused
+alone() {
+	l2_mon "$2" stop
+	l2_mon "$2" "info status"
+	sleep $((secs / 3))
+	l2_mon "$2" cont
+	mon_tail "$2" | grep -q 'VM status: paused'
+}
+mon_tail() { tr -d '\r' < "/tmp/l2-$1.mon.log" | tail -2; }
 check load-kvm load_kmods
 [ -c /dev/kvm ] && pass dev-kvm || fail dev-kvm "no /dev/kvm"
 L2_CTL=1 PVLOCK_L2_PIN=vcpu
@@ -29,18 +37,10 @@ if wait_mark a ready 240 && wait_mark b ready 240; then
 	l2_say a go
 	l2_say b go
 	sleep $((secs / 2))
-	# alone A B: A alone, B stopped; whether QEMU said B was paused
-	alone() {
-		l2_mon "$2" stop
-		l2_mon "$2" "info status"
-		sleep $((secs / 3))
-		l2_mon "$2" cont
-		tr -d '\r' < "/tmp/l2-$2.mon.log" | grep -q 'VM status: paused'
-	}
 	if alone a b && alone b a; then
 		pass phases "a alone, then b alone, $((secs / 3)) s each, after $((secs / 2)) s together"
 	else
-		fail phases "QEMU did not report a stopped L2: $(tr -d '\r' < /tmp/l2-a.mon.log | tail -2 | tr '\n' ' ') / $(tr -d '\r' < /tmp/l2-b.mon.log | tail -2 | tr '\n' ' ')"
+		fail phases "QEMU did not report a stopped L2: $(mon_tail a | tr '\n' ' ') / $(mon_tail b | tr '\n' ' ')"
 	fi
 else
 	fail l2s-ready "$(tail -2 /tmp/l2-a.log /tmp/l2-b.log | tr '\n' ' ')"

@@ -39,7 +39,7 @@ for kid in $TEST_KERNELS; do
 				-k "$kid" -m kvm_amd -q -f "$VMLINUZ=/boot/vmlinuz" -f "$l2=/boot/l2.cpio.gz" \
 				|| die "L1 initramfs"
 			run_qemu "guest-kvm-$kid" "$kid" -i "$l1" -s 3 -m 4096 -c max -t 420 \
-				-a "PVLOCK_L2_APPEND=PVLOCK_LT_SECS=$((P_LT_SECS * 3 / 4))" || rc=1
+				-a "PVLOCK_LT_SECS=$((P_LT_SECS * 3 / 4)) PVLOCK_L2_APPEND=PVLOCK_LT_SECS=$((P_LT_SECS * 3 / 4))" || rc=1
 			continue
 		fi
 		case $t in
