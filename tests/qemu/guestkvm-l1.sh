@@ -24,9 +24,9 @@ alone() {
 	l2_mon "$2" "info status"
 	sleep $((secs / 3))
 	l2_mon "$2" cont
-	mon_tail "$2" | grep -q 'VM status: paused'
+	mon_log "$2" | grep -q 'VM status: paused'
 }
-mon_tail() { tr -d '\r' < "/tmp/l2-$1.mon.log" | tail -2; }
+mon_log() { tr -d '\r' < "/tmp/l2-$1.mon.log"; }
 check load-kvm load_kmods
 [ -c /dev/kvm ] && pass dev-kvm || fail dev-kvm "no /dev/kvm"
 L2_CTL=1 PVLOCK_L2_PIN=vcpu
@@ -40,7 +40,7 @@ if wait_mark a ready 240 && wait_mark b ready 240; then
 	if alone a b && alone b a; then
 		pass phases "a alone, then b alone, $((secs / 3)) s each, after $((secs / 2)) s together"
 	else
-		fail phases "QEMU did not report a stopped L2: $(mon_tail a | tr '\n' ' ') / $(mon_tail b | tr '\n' ' ')"
+		fail phases "QEMU did not report a stopped L2: $(mon_log a | tail -2 | tr '\n' ' ') / $(mon_log b | tail -2 | tr '\n' ' ')"
 	fi
 else
 	fail l2s-ready "$(tail -2 /tmp/l2-a.log /tmp/l2-b.log | tr '\n' ' ')"
