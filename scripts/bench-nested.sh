@@ -387,9 +387,11 @@ AWK
 # vCPU threads in the same spans (PVLOCK-L1SCHED: /proc/TID/schedstat of the
 # pinned VMs' vCPU threads as vcpu_sched_diff gives it, summed over a case's
 # VMs), and over the measured runs alone (PVLOCK-L1RUNSCHED: the guest marks
-# each run's start and end on its second serial line)
-if grep -q -E '^PVLOCK-L1(CPU|SCHED|RUNCPU|RUNSCHED) ' "$@"; then
-	grep -h -E '^PVLOCK-L1(CPU|SCHED|RUNCPU|RUNSCHED) ' "$@" | awk -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
+# each run's start and end on its second serial line); and KVM's exit counters
+# over the same runs (PVLOCK-L1RUNKVM) and the L1's threads that used the most
+# CPU in them (PVLOCK-L1RUNTOP)
+if grep -q -E '^PVLOCK-L1(CPU|SCHED|RUNCPU|RUNSCHED|RUNKVM|RUNTOP) ' "$@"; then
+	grep -h -E '^PVLOCK-L1(CPU|SCHED|RUNCPU|RUNSCHED|RUNKVM|RUNTOP) ' "$@" | awk -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
 	# keep(t, c, v, m, x): sample x of metric m for table t, case c, arm v
 	function keep(t, c, v, m, x) {
 		if (!((t, c, v) in seen)) { seen[t, c, v] = 1; key[t, ++nk[t]] = c SUBSEP v }
@@ -413,6 +415,19 @@ if grep -q -E '^PVLOCK-L1(CPU|SCHED|RUNCPU|RUNSCHED) ' "$@"; then
 			split(key[t, i], p, SUBSEP); c = p[1]; v = p[2]
 			printf "| %s | %s | %d | %.0f | %.0f | %.0f |\n", c, substr(v, length(t) + 1),
 				nb[c, v, "run"], med(c, v, "run"), med(c, v, "wait"), med(c, v, "sl")
+		}
+	}
+	# kvmtab(t): KVM's counters over a run, medians per case and arm
+	function kvmtab(t,   i, j, p, c, v, line, hdr, sep, nm, m) {
+		nm = split("exits halt_exits hypercalls irq_exits io_exits host_state_reload preemption_reported halt_wakeup directed_yield_attempted", m, " ")
+		hdr = "| case | arm | rounds |"; sep = "|---|---|---|"
+		for (j = 1; j <= nm; j++) { hdr = hdr " " m[j] " |"; sep = sep "---|" }
+		print hdr; print sep
+		for (i = 1; i <= nk[t]; i++) {
+			split(key[t, i], p, SUBSEP); c = p[1]; v = p[2]; line = ""
+			for (j = 1; j <= nm; j++)
+				line = line sprintf(" %s |", nb[c, v, m[j]] ? sprintf("%.0f", med(c, v, m[j])) : "-")
+			printf "| %s | %s | %d |%s\n", c, substr(v, length(t) + 1), nb[c, v, "exits"], line
 		}
 	}
 	function med(c, v, m,   a, i) {
@@ -439,7 +454,38 @@ if grep -q -E '^PVLOCK-L1(CPU|SCHED|RUNCPU|RUNSCHED) ' "$@"; then
 		}
 		if (ok) { keep(t, c, t v, "run", run); keep(t, c, t v, "wait", wait); keep(t, c, t v, "sl", sl) }
 	}
+	$1 == "PVLOCK-L1RUNKVM" {
+		for (i = 2; i <= NF; i++) if (split($i, kv, "=") == 2 && kv[1] != "case" && kv[1] != "round" && kv[1] != "variant")
+			keep("runkvm", c, "runkvm" v, kv[1], kv[2])
+	}
+	$1 == "PVLOCK-L1RUNTOP" {
+		if (!((c, v) in topn)) { topn[c, v] = 0; if (!(c in tc)) { tc[c] = 1; tcase[++ntc] = c }
+			tarm[c, ++ntarm[c]] = v }
+		topn[c, v]++
+		for (i = 2; i <= NF; i++) if (split($i, kv, "=") == 2 && kv[1] != "case" && kv[1] != "round" && kv[1] != "variant") {
+			# a kworker by the workqueue it ran last, not by its number
+			n = kv[1]; if (n ~ /^kworker\//) { n = n ~ /-/ ? n : "kworker"; sub(/^kworker\/[^-]*-?/, "kworker-", n); sub(/-$/, "", n) }
+			if (!((c, n) in tn)) { tn[c, n] = 1; tname[c, ++ntname[c]] = n }
+			tms[c, v, n] += kv[2]
+		}
+	}
 	END {
+		if (ntc) {
+			print ""
+			print "Where the L1's CPU time went over the measured runs: the threads that used the most (each"
+			print "run's 8 busiest by /proc/TID/stat; ms per run, mean over the rounds; kworkers by the"
+			print "workqueue they ran last; the vCPU threads are the VMM's \"CPU_n/KVM\"):"
+			for (j = 1; j <= ntc; j++) {
+				c = tcase[j]; hdr = "| case | thread |"; sep = "|---|---|"
+				for (k = 1; k <= ntarm[c]; k++) { hdr = hdr " " tarm[c, k] " |"; sep = sep "---|" }
+				print ""; print hdr; print sep
+				for (i = 1; i <= ntname[c]; i++) {
+					n = tname[c, i]; line = "| " c " | " n " |"
+					for (k = 1; k <= ntarm[c]; k++) { v = tarm[c, k]; line = line sprintf(" %.0f |", tms[c, v, n] / topn[c, v]) }
+					print line
+				}
+			}
+		}
 		if (nk["cpu"]) {
 			print ""
 			print "How busy the L1 CPUs were during each arm's runs (the L1's /proc/stat, from the L1's word"
@@ -472,6 +518,16 @@ if grep -q -E '^PVLOCK-L1(CPU|SCHED|RUNCPU|RUNSCHED) ' "$@"; then
 			print "and the bookkeeping after it):"
 			print ""
 			schedtab("runsched")
+		}
+		if (nk["runkvm"]) {
+			print ""
+			print "What KVM counted over the same runs (its debugfs counters, all VMs of the L1 together;"
+			print "median over the rounds): exits of every kind, then by reason; host_state_reload counts"
+			print "the vCPU threads' switches away from the guest, preemption_reported the times KVM told"
+			print "a guest its vCPU was preempted. The same counts with more time per run mean each exit"
+			print "cost more; more exits mean the arm changed what the guest does:"
+			print ""
+			kvmtab("runkvm")
 		}
 	}
 AWK

@@ -140,20 +140,66 @@ l2_args() {	# l2_args SHOW: the benchmark's parameters for an L2
 # and how busy each L1 CPU was ("PVLOCK-L1RUNSCHED" and "PVLOCK-L1RUNCPU",
 # as PVLOCK-L1SCHED and PVLOCK-L1CPU, whose span also holds the guest's
 # wait for the host side and its bookkeeping). The L1 is one for the VMs of
-# a case: its CPU line comes from the marks of one of them, $cpu_vm.
+# a case: its CPU line, and what KVM's counters moved over the run
+# ("PVLOCK-L1RUNKVM", kvm_counts), come from the marks of one of them, $cpu_vm.
 run_marks() {
-	_rn=$1 _rs= _rc=
+	_rn=$1 _rs= _rc= _rk=
 	while IFS= read -r _rl; do
 		# shellcheck disable=SC2086
 		set -- $(echo "$_rl" | tr -d '\r')
 		case ${1:-} in
-		run-start) _rs=$(vcpu_sched "$_rn") _rc=$(cpu_ticks) ;;
+		run-start) _rs=$(vcpu_sched "$_rn") _rc=$(cpu_ticks) _rk=$(kvm_counts) _rt=$(task_ticks) ;;
 		run-end)
-			[ -n "$_rc" ] && [ "$_rn" = "$cpu_vm" ] && echo "PVLOCK-L1RUNCPU case=$_rn round=$3 variant=$2 $(cpu_busy "$_rc" "$(cpu_ticks)")"
+			if [ -n "$_rc" ] && [ "$_rn" = "$cpu_vm" ]; then
+				echo "PVLOCK-L1RUNCPU case=$_rn round=$3 variant=$2 $(cpu_busy "$_rc" "$(cpu_ticks)")"
+				echo "PVLOCK-L1RUNKVM case=$_rn round=$3 variant=$2 $(kvm_counts_diff "$_rk" "$(kvm_counts)")"
+				echo "PVLOCK-L1RUNTOP case=$_rn round=$3 variant=$2 $(task_top "$_rt" "$(task_ticks)")"
+			fi
 			[ -n "$_rs" ] && echo "PVLOCK-L1RUNSCHED case=$_rn round=$3 variant=$2$(vcpu_sched_diff "$_rs" "$(vcpu_sched "$_rn")")"
-			_rs= _rc= ;;
+			_rs= _rc= _rk= _rt= ;;
 		esac
 	done
+}
+
+# task_ticks: every L1 thread's CPU time so far, "TID NAME USER+SYS" a line
+# (clock ticks; NAME its comm, blanks made "_": a kworker's names the
+# workqueue it last ran); task_top BEFORE AFTER: the 8 threads that used the
+# most CPU between two of them, "NAME=MS ..." ("PVLOCK-L1RUNTOP": who, on
+# the L1, takes CPU time from the vCPUs over a run)
+task_ticks() {
+	cat /proc/[0-9]*/task/[0-9]*/stat 2>/dev/null |
+		sed -n 's/^\([0-9]*\) (\(.*\)) [A-Za-z] \(.*\)$/\1 \2|\3/p' |
+		awk -F'|' '{ split($2, f, " "); n = $1; sub(/ .*/, "", n); c = $1; sub(/^[0-9]* /, "", c)
+			gsub(/[ =]/, "_", c); print n, c, f[11] + f[12] }'
+}
+task_top() {
+	_hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+	printf '%s\n--\n%s\n' "$1" "$2" | awk -v hz="$_hz" '
+	$0 == "--" { after = 1; next }
+	!after { b[$1] = $3; next }
+	{ d = $3 - ($1 in b ? b[$1] : 0); if (d > 0) print d * 1000 / hz, $2 }' |
+		sort -rn | head -8 | awk '{ printf "%s%s=%d", (NR > 1 ? " " : ""), $2, $1 } END { printf "\n" }'
+}
+
+# kvm_counts: KVM's own counters, summed over all VMs and vCPUs (its
+# debugfs: every exit, and by reason), "NAME=N ..." for those this kernel
+# has; kvm_counts_diff BEFORE AFTER: what they moved between two of them
+# ("PVLOCK-L1RUNKVM", over a measured run: whether an arm makes the guest
+# exit more often, or each exit cost more)
+kvm_counts() {
+	for _f in exits halt_exits irq_exits io_exits mmio_exits hypercalls \
+		irq_window_exits signal_exits request_irq_exits host_state_reload \
+		fpu_reload irq_injections req_event preemption_reported \
+		preemption_other halt_wakeup pf_taken insn_emulation \
+		directed_yield_attempted directed_yield_successful; do
+		[ -r "/sys/kernel/debug/kvm/$_f" ] && printf '%s=%s ' "$_f" "$(cat "/sys/kernel/debug/kvm/$_f")"
+	done
+	echo
+}
+kvm_counts_diff() {
+	printf '%s\n%s\n' "$1" "$2" | awk '
+	{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (NR == 1) b[kv[1]] = kv[2]; else { a[kv[1]] = kv[2]; k[++n] = kv[1] } } }
+	END { for (i = 1; i <= n; i++) if (k[i] in b) printf "%s%s=%d", (i > 1 ? " " : ""), k[i], a[k[i]] - b[k[i]]; printf "\n" }'
 }
 
 check load-kvm load_kmods
