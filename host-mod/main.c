@@ -15,6 +15,7 @@
 #include <linux/workqueue.h>
 
 #include <pvlock/kcompat.h>
+#include <pvlock/tick.h>
 #include <pvlock/version.h>
 
 #include "compat.h"
@@ -41,15 +42,16 @@ struct workqueue_struct *pvlock_wq;
 /*
  * The worker: every tick it samples how many vCPU threads are runnable
  * (the overcommit), restores expired priority boosts, and once per period
- * writes the hints into every record.
+ * writes the hints into every record. The tick is fast only where the host
+ * is (nearly) overcommitted (include/pvlock/tick.h).
  */
-#define PVLOCK_TICK_MS		20
-#define PVLOCK_SCAN_TICKS	25	/* look for new VMs and vCPU threads every 0.5 s */
+#define PVLOCK_SCAN_MS		500	/* look for new VMs and vCPU threads */
 
 static struct delayed_work pvlock_tick_work;
 static u32 pvlock_oc_x16;		/* EWMA of the overcommit, %, x16 */
 static u64 pvlock_last_hints;
-static unsigned int pvlock_ticks;
+static u64 pvlock_last_scan;
+static u64 pvlock_last_tick;
 
 u64 pvlock_now(void)
 {
@@ -83,17 +85,20 @@ static u32 pvlock_sample_overcommit(void)
 
 static void pvlock_tick(struct work_struct *w)
 {
-	u32 period = READ_ONCE(pvlock_host_params.period_ms), s, oc;
-	u64 now;
+	u32 period = READ_ONCE(pvlock_host_params.period_ms), s, oc, dt_ms;
+	u64 now = pvlock_now();
 
-	if (pvlock_ticks++ % PVLOCK_SCAN_TICKS == 0)
+	if (!pvlock_last_scan || now - pvlock_last_scan >= PVLOCK_SCAN_MS * NSEC_PER_MSEC) {
 		pvlock_vms_scan();
-	now = pvlock_now();
+		now = pvlock_now();
+		pvlock_last_scan = now;
+	}
 	s = pvlock_sample_overcommit();
-	oc = READ_ONCE(pvlock_oc_x16);
-
-	/* EWMA with weight 1/4: about 4 ticks (80 ms) of memory */
-	WRITE_ONCE(pvlock_oc_x16, oc - oc / 4 + s * 4);
+	dt_ms = pvlock_last_tick ? min_t(u64, (now - pvlock_last_tick) / NSEC_PER_MSEC, U32_MAX) :
+		PVLOCK_TICK_MS;
+	pvlock_last_tick = now;
+	oc = pvlock_oc_average(READ_ONCE(pvlock_oc_x16), s, dt_ms);
+	WRITE_ONCE(pvlock_oc_x16, oc);
 	pvlock_prio_expire(now);
 	if (now - pvlock_last_hints >= (u64)period * NSEC_PER_MSEC) {
 		struct pvlock_vm *vm;
@@ -106,7 +111,8 @@ static void pvlock_tick(struct work_struct *w)
 		rcu_read_unlock();
 	}
 	if (!READ_ONCE(pvlock_host_unloading))
-		queue_delayed_work(pvlock_wq, &pvlock_tick_work, msecs_to_jiffies(PVLOCK_TICK_MS));
+		queue_delayed_work(pvlock_wq, &pvlock_tick_work,
+				   msecs_to_jiffies(pvlock_tick_next_ms(s, oc)));
 }
 
 /* After a parameter change: new hints now, not at the next period. */
