@@ -391,7 +391,7 @@ AWK
 # over the same runs (PVLOCK-L1RUNKVM) and the L1's threads that used the most
 # CPU in them (PVLOCK-L1RUNTOP)
 if grep -q -E '^PVLOCK-L1(CPU|SCHED|RUNCPU|RUNSCHED|RUNKVM|RUNTOP) ' "$@"; then
-	grep -h -E '^PVLOCK-L1(CPU|SCHED|RUNCPU|RUNSCHED|RUNKVM|RUNTOP) ' "$@" | awk -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
+	grep -h -E '^PVLOCK-L1(CPU|SCHED|RUNCPU|RUNSCHED|RUNKVM|RUNTOP) |^\[L2:solo\] PVLOCK-BENCH vm=solo ' "$@" | awk -f "$PVLOCK_ROOT/scripts/stats.awk" -f <(cat <<'AWK'
 	# keep(t, c, v, m, x): sample x of metric m for table t, case c, arm v
 	function keep(t, c, v, m, x) {
 		if (!((t, c, v) in seen)) { seen[t, c, v] = 1; key[t, ++nk[t]] = c SUBSEP v }
@@ -434,9 +434,20 @@ if grep -q -E '^PVLOCK-L1(CPU|SCHED|RUNCPU|RUNSCHED|RUNKVM|RUNTOP) ' "$@"; then
 		for (i = 1; i <= nb[c, v, m]; i++) a[i] = b[c, v, m, i]
 		return median(a, nb[c, v, m])
 	}
+	/PVLOCK-BENCH vm=solo / {	# the solo VM's throughput per run, for the correlation below
+		r = $0; sub(/.* round=/, "", r); sub(/ .*/, "", r)
+		v = $0; sub(/.* variant=/, "", v); sub(/ .*/, "", v)
+		o = $0; sub(/.* ops=/, "", o); sub(/ .*/, "", o)
+		if (o > 0) solo_ops[r, v] = o
+		next
+	}
 	{
 		c = index($0, "case=solo ") ? "undercommitted" : "overcommitted-4x"
 		v = $0; sub(/.* variant=/, "", v); sub(/ .*/, "", v)
+	}
+	$1 == "PVLOCK-L1RUNCPU" && c == "undercommitted" {
+		r = $0; sub(/.* round=/, "", r); sub(/ .*/, "", r)
+		for (i = 1; i <= NF; i++) if ($i ~ /^cpu0=/) { split($i, f, "="); solo_cpu0[r, v] = f[2]; solo_runs[++nsolo] = r SUBSEP v }
 	}
 	$1 == "PVLOCK-L1CPU" || $1 == "PVLOCK-L1RUNCPU" {
 		t = $1 == "PVLOCK-L1CPU" ? "cpu" : "runcpu"
@@ -502,6 +513,22 @@ if grep -q -E '^PVLOCK-L1(CPU|SCHED|RUNCPU|RUNSCHED|RUNKVM|RUNTOP) ' "$@"; then
 			print "The same over the measured runs alone (marked by the guest as for the schedstat below):"
 			print ""
 			cputab("runcpu")
+			# within a round, the solo VM's log(ops/s) against its run's CPU 0 busy
+			# (both as deviations from the round's mean over its runs)
+			for (i = 1; i <= nsolo; i++) if (solo_runs[i] in solo_ops) {
+				split(solo_runs[i], p, SUBSEP); sx[p[1]] += solo_cpu0[solo_runs[i]]; sy[p[1]] += log(solo_ops[solo_runs[i]]); sn[p[1]]++
+			}
+			cn = sxy = sxx = syy = 0
+			for (i = 1; i <= nsolo; i++) if (solo_runs[i] in solo_ops) {
+				split(solo_runs[i], p, SUBSEP); if (sn[p[1]] < 2) continue
+				dx = solo_cpu0[solo_runs[i]] - sx[p[1]] / sn[p[1]]; dy = log(solo_ops[solo_runs[i]]) - sy[p[1]] / sn[p[1]]
+				sxy += dx * dy; sxx += dx * dx; syy += dy * dy; cn++
+			}
+			if (cn >= 4 && sxx > 0 && syy > 0) {
+				print ""
+				printf "Undercommitted, within a round: a run's throughput against its L1 CPU 0 busy (deviations\n"
+				printf "from the round's means, %d runs): r = %.2f, %+.1f%% throughput per point of CPU 0 busy.\n", cn, sxy / sqrt(sxx * syy), 100 * (exp(sxy / sxx / 100) - 1)
+			}
 		}
 		if (nk["sched"]) {
 			print ""
