@@ -194,7 +194,7 @@ expect_out pvlockd-bpf-started 'BPF observer started' cat /tmp/pvlockd.log
 wait_l2 a
 for vm in a; do
 	n=$(grep -c "^PVLOCK-INFO sample" "/tmp/l2-$vm.log")
-	hs=$(grep "^PVLOCK-INFO sample" "/tmp/l2-$vm.log" | tail -1 | sed 's/.*handshake=//' | tr -d '\r')
+	hs=$(grep "^PVLOCK-INFO sample" "/tmp/l2-$vm.log" | tail -1 | sed 's/.*handshake=\([A-Za-z_-]*\).*/\1/' | tr -d '\r')
 	info "L2 $vm: $n samples, handshake $hs"
 done
 

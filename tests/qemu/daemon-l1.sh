@@ -206,7 +206,7 @@ fi
 # (the L2 consoles in /tmp/l2-*.log are raw: wait_l2 adds the [L2:x] prefix when it prints them)
 seen_a=$(tr -d '\r' < /tmp/l2-a.log | sed -n 's/^PVLOCK-INFO sample .*host_threshold=\([0-9]*\).*/\1/p' | sort -un | tr '\n' ' ')
 seen_b=$(tr -d '\r' < /tmp/l2-b.log | sed -n 's/^PVLOCK-INFO sample .*host_threshold=\([0-9]*\).*/\1/p' | tr '\n' ' ')
-hs_a=$(tr -d '\r' < /tmp/l2-a.log | sed -n 's/^PVLOCK-INFO sample .*handshake=//p' | tail -1)
+hs_a=$(tr -d '\r' < /tmp/l2-a.log | sed -n 's/^PVLOCK-INFO sample .*handshake=\([A-Za-z_-]*\).*/\1/p' | tail -1)
 info "a saw host_threshold values: $seen_a (handshake $hs_a)"
 info "b saw host_threshold: $seen_b"
 # some value pvlockd wrote for a reached a's guest
