@@ -43,7 +43,8 @@ struct workqueue_struct *pvlock_wq;
  * The worker: every tick it samples how many vCPU threads are runnable
  * (the overcommit), restores expired priority boosts, and once per period
  * writes the hints into every record. The tick is fast only where the host
- * is (nearly) overcommitted (include/pvlock/tick.h).
+ * is (nearly) overcommitted (include/pvlock/tick.h); elsewhere a period
+ * shorter than the slow tick refreshes the hints once per slow tick.
  */
 #define PVLOCK_SCAN_MS		500	/* look for new VMs and vCPU threads */
 
