@@ -15,8 +15,9 @@
 #     order (then a Williams design: williams in tests/qemu/lib/pvtest.sh);
 #     stock2 is stock again (A/A: the instrument's own noise); ablation
 #     arms (tests/qemu/bench-l2.sh): adaptive (guest only), stockhost (host
-#     side only), nodaemon (no pvlockd), nocross (pvlock with the host's
-#     cross_vm off: no yields to other VMs).
+#     side only), stocknod (pvlock_host alone under a stock-mode guest),
+#     nodaemon (no pvlockd), nocross (pvlock with the host's cross_vm off:
+#     no yields to other VMs).
 #     Each arm but stock and pvlock gets a ratio to stock in the same rounds.
 #   PVLOCK_BENCH_VERBOSE=1 (show the L1/L2 progress lines)
 #   PVLOCK_BENCH_SHOW=SECS (first, pvlock on and its counters every 10 s: the demo)
@@ -40,8 +41,8 @@ case ",$arms," in
 esac
 for a in $(echo "$arms" | tr , ' '); do
 	case $a in
-	stock|pvlock|stock2|adaptive|stockhost|nodaemon|nocross) ;;
-	*) die "PVLOCK_BENCH_ARMS: unknown arm '$a' (stock, pvlock, stock2, adaptive, stockhost, nodaemon, nocross)" ;;
+	stock|pvlock|stock2|adaptive|stockhost|stocknod|nodaemon|nocross) ;;
+	*) die "PVLOCK_BENCH_ARMS: unknown arm '$a' (stock, pvlock, stock2, adaptive, stockhost, stocknod, nodaemon, nocross)" ;;
 	esac
 done
 narms=$(echo "$arms" | tr , '\n' | wc -l)
@@ -322,8 +323,9 @@ END {
 			print "The other arms, each against stock in the same rounds. stock2: stock again, its ratio"
 			print "the instrument's own noise (A/A: an interval as wide as this one is the smallest"
 			print "difference the table can resolve). Ablations: adaptive (the guest's adaptive mode"
-			print "without pvlock_host), stockhost (stock mode with pvlock_host and pvlockd), nodaemon"
-			print "(adaptive with pvlock_host, no pvlockd), nocross (pvlock with the host never yielding"
+			print "without pvlock_host), stockhost (stock mode with pvlock_host and pvlockd), stocknod"
+			print "(stock mode with pvlock_host alone), nodaemon (adaptive with pvlock_host, no"
+			print "pvlockd), nocross (pvlock with the host never yielding"
 			print "to another VM's vCPU). p50 per acquisition as above:"
 			print ""
 			print "| case | arm | rounds | arm/stock median [95% bootstrap interval] | min | max | p50 ns | slow path per 1000 |"

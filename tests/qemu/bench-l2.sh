@@ -16,7 +16,8 @@
 # arm_mode and arm_host say what each arm is); the ablation arms take
 # one part of pvlock away: "adaptive" (the guest's adaptive mode, no
 # pvlock_host), "stockhost" (stock mode with pvlock_host and pvlockd),
-# "nodaemon" (adaptive with pvlock_host, no pvlockd), "nocross" (pvlock with
+# "stocknod" (stock mode with pvlock_host alone), "nodaemon" (adaptive
+# with pvlock_host, no pvlockd), "nocross" (pvlock with
 # the host never yielding to another VM's vCPU), and "stock2", stock
 # again: its ratio to stock is the instrument's own noise (A/A).
 . /lib/pvtest.sh

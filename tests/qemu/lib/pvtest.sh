@@ -301,10 +301,10 @@ run_l2() {
 # mode; arm_host ARM: the L1's side, "on" (pvlock_host and pvlockd), "nod"
 # (pvlock_host alone) or "off"
 arm_mode() {
-	case $1 in stock|stock2|stockhost) echo stock ;; *) echo adaptive ;; esac
+	case $1 in stock|stock2|stockhost|stocknod) echo stock ;; *) echo adaptive ;; esac
 }
 arm_host() {
-	case $1 in stock|stock2|adaptive) echo off ;; nodaemon) echo nod ;; nocross) echo nox ;; *) echo on ;; esac
+	case $1 in stock|stock2|adaptive) echo off ;; nodaemon|stocknod) echo nod ;; nocross) echo nox ;; *) echo on ;; esac
 }
 
 # williams ROUND ARM...: the arms of round ROUND (1, 2, ...) in a Williams
