@@ -477,7 +477,7 @@ if grep -q -E '^PVLOCK-L1(CPU|SCHED|RUNCPU|RUNSCHED|RUNKVM|RUNTOP) ' "$@"; then
 		topn[c, v]++
 		for (i = 2; i <= NF; i++) if (split($i, kv, "=") == 2 && kv[1] != "case" && kv[1] != "round" && kv[1] != "variant") {
 			# a kworker by the workqueue it ran last, not by its number
-			n = kv[1]; if (n ~ /^kworker\//) { n = n ~ /-/ ? n : "kworker"; sub(/^kworker\/[^-]*-?/, "kworker-", n); sub(/-$/, "", n) }
+			n = kv[1]; sub(/^kworker\/[^-]*/, "kworker", n)
 			if (!((c, n) in tn)) { tn[c, n] = 1; tname[c, ++ntname[c]] = n }
 			tms[c, v, n] += kv[2]
 		}
@@ -515,21 +515,19 @@ if grep -q -E '^PVLOCK-L1(CPU|SCHED|RUNCPU|RUNSCHED|RUNKVM|RUNTOP) ' "$@"; then
 			print "The same over the measured runs alone (marked by the guest as for the schedstat below):"
 			print ""
 			cputab("runcpu")
-			# within a round, the solo VM's log(ops/s) against its run's CPU 0 busy
-			# (both as deviations from the round's mean over its runs)
+			# within a round, the solo VM's log(ops/s) against its run's CPU 0
+			# busy: steal_fit's within-group slope and r^2, the rounds as its groups
 			for (i = 1; i <= nsolo; i++) if (solo_runs[i] in solo_ops) {
-				split(solo_runs[i], p, SUBSEP); sx[p[1]] += solo_cpu0[solo_runs[i]]; sy[p[1]] += log(solo_ops[solo_runs[i]]); sn[p[1]]++
+				split(solo_runs[i], p, SUBSEP)
+				cval["u", p[2], p[1]] = solo_ops[solo_runs[i]]; ccpu["u", p[2], p[1]] = solo_cpu0[solo_runs[i]]
+				cround[p[1]] = 1; cn++
+				if (!(p[2] in cvar)) { cvar[p[2]] = 1; cvl[++ncv] = p[2] }
 			}
-			cn = sxy = sxx = syy = 0
-			for (i = 1; i <= nsolo; i++) if (solo_runs[i] in solo_ops) {
-				split(solo_runs[i], p, SUBSEP); if (sn[p[1]] < 2) continue
-				dx = solo_cpu0[solo_runs[i]] - sx[p[1]] / sn[p[1]]; dy = log(solo_ops[solo_runs[i]]) - sy[p[1]] / sn[p[1]]
-				sxy += dx * dy; sxx += dx * dx; syy += dy * dy; cn++
-			}
-			if (cn >= 4 && sxx > 0 && syy > 0) {
+			cb = cn >= 4 ? steal_fit(cval, ccpu, cround, "u", cvl, ncv) : 0
+			if (cb != 0) {
 				print ""
 				printf "Undercommitted, within a round: a run's throughput against its L1 CPU 0 busy (deviations\n"
-				printf "from the round's means, %d runs): r = %.2f, %+.1f%% throughput per point of CPU 0 busy.\n", cn, sxy / sqrt(sxx * syy), 100 * (exp(sxy / sxx / 100) - 1)
+				printf "from the round's means, %d runs): r = %.2f, %+.1f%% throughput per point of CPU 0 busy.\n", cn, (cb < 0 ? -1 : 1) * sqrt(steal_r2), 100 * (exp(cb / 100) - 1)
 			}
 		}
 		if (nk["sched"]) {

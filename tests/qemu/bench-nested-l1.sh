@@ -140,10 +140,11 @@ l2_args() {	# l2_args SHOW: the benchmark's parameters for an L2
 # and how busy each L1 CPU was ("PVLOCK-L1RUNSCHED" and "PVLOCK-L1RUNCPU",
 # as PVLOCK-L1SCHED and PVLOCK-L1CPU, whose span also holds the guest's
 # wait for the host side and its bookkeeping). The L1 is one for the VMs of
-# a case: its CPU line, and what KVM's counters moved over the run
-# ("PVLOCK-L1RUNKVM", kvm_counts), come from the marks of one of them, $cpu_vm.
+# a case: its CPU line, what KVM's counters moved over the run
+# ("PVLOCK-L1RUNKVM", kvm_counts) and its busiest threads ("PVLOCK-L1RUNTOP",
+# task_ticks) come from the marks of one of them, $cpu_vm.
 run_marks() {
-	_rn=$1 _rs= _rc= _rk=
+	_rn=$1 _rs= _rc= _rk= _rt=
 	while IFS= read -r _rl; do
 		# shellcheck disable=SC2086
 		set -- $(echo "$_rl" | tr -d '\r')
@@ -172,9 +173,8 @@ task_ticks() {
 		awk -F'|' '{ split($2, f, " "); n = $1; sub(/ .*/, "", n); c = $1; sub(/^[0-9]* /, "", c)
 			gsub(/[ =]/, "_", c); print n, c, f[11] + f[12] }'
 }
-task_top() {
-	_hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
-	printf '%s\n--\n%s\n' "$1" "$2" | awk -v hz="$_hz" '
+task_top() {	# /proc's clock ticks are USER_HZ, 100 on x86
+	printf '%s\n--\n%s\n' "$1" "$2" | awk -v hz=100 '
 	$0 == "--" { after = 1; next }
 	!after { b[$1] = $3; next }
 	{ d = $3 - ($1 in b ? b[$1] : 0); if (d > 0) print d * 1000 / hz, $2 }' |
