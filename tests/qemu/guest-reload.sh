@@ -11,7 +11,8 @@ n=${PVLOCK_RELOADS:-20}
 # What the kmalloc caches may gain per cycle, from after the first cycle
 # (which warms what the kernel keeps for the next load) to after the last.
 # The guest boots with slub_debug on them (tests/qemu/test-guest.sh): no
-# per-CPU slabs, so /proc/slabinfo counts the objects in use exactly.
+# per-CPU slabs, so /proc/slabinfo counts the objects in use exactly, and
+# kmem leaves out what SLUB allocates there for its own sheaves (7.x).
 leak_max=${PVLOCK_RELOAD_LEAK_MAX:-256}
 check torture-module insmod /lt/torture.ko
 # warm up the slab caches the module and livepatch use, then measure
@@ -23,6 +24,7 @@ pcpu() { awk '/^Percpu:/ { print $2 }' /proc/meminfo; }
 # one line per reading: cycle, Slab kB, kmalloc bytes, Percpu kB
 m0=$(kmem)
 echo "0 $m0 $(pcpu)" > /tmp/mem.txt
+sh0=$(cat /tmp/kmem.sheaves)
 
 i=1 ok=0
 while [ $i -le "$n" ]; do
@@ -43,10 +45,24 @@ while [ $i -le "$n" ]; do
 	fi
 	m1=$(kmem)
 	echo "$i $m1 $(pcpu)" >> /tmp/mem.txt
+	cp "/tmp/kmem-${m1#* }.slabinfo" "/tmp/sl-$i"
+	cp "/tmp/kmem-${m1#* }.slabinfo" "/tmp/sl-$i"
 	i=$((i + 1))
 done
 info "per cycle (cycle, Slab kB, kmalloc bytes, Percpu kB): $(tr '\n' ';' < /tmp/mem.txt)"
 info "grew most from before the first cycle to after the last: $(slab_grew "$m0" "$m1")"
+info "SLUB's sheaves, left out of the kmalloc bytes: $sh0 bytes before the first cycle, $(cat /tmp/kmem.sheaves) after the last"
+# each kmalloc cache's bytes after each cycle 1..n, where they changed
+i=1 sl=
+while [ $i -le "$n" ]; do sl="$sl /tmp/sl-$i"; i=$((i + 1)); done
+info "kmalloc caches by cycle 1-$n, where they changed (sheaves included): $(awk '$1 ~ /^kmalloc-/ {
+		b = $2 * $4; v[$1] = v[$1] " " b; if (!($1 in f)) f[$1] = b; if (b != f[$1]) ch[$1] = 1 }
+	END { for (c in ch) printf "%s%s; ", c, v[c] }' $sl)"
+# each kmalloc cache's bytes after each cycle 1..n, where they changed
+i=1 sl=
+while [ $i -le "$n" ]; do sl="$sl /tmp/sl-$i"; i=$((i + 1)); done
+info "kmalloc caches by cycle 1-$n: $(awk '$1 ~ /^kmalloc-/ { v[$1] = v[$1] " " $2 * $4; if (!($1 in f)) f[$1] = $2 * $4; if ($2 * $4 != f[$1]) ch[$1] = 1 }
+	END { for (c in ch) printf "%s%s; ", c, v[c] }' $sl)"
 
 # The control: the same cycles, under the same load, with a one-function
 # livepatch module (klp_replace). What the kernel's own module and

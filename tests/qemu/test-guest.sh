@@ -65,9 +65,11 @@ for kid in $TEST_KERNELS; do
 			# reload: SLUB's checks on the kmalloc caches, which also keep
 			# no per-CPU slabs there, and no KFENCE (its objects are in no
 			# slab), so /proc/slabinfo counts the objects in use exactly
-			# (tests/qemu/guest-reload.sh's leak check)
+			# (tests/qemu/guest-reload.sh's leak check); U records each
+			# object's allocation site, so that kmem (lib/pvtest.sh) can
+			# leave out SLUB's own sheaves (7.x)
 			dbg=
-			[ "$t" = reload ] && dbg="slub_debug=F,kmalloc-* kfence.sample_interval=0"
+			[ "$t" = reload ] && dbg="slub_debug=FU,kmalloc-* kfence.sample_interval=0"
 			PVLOCK_TCG_THREAD=$PVLOCK_TCG_THREAD run_qemu "guest-$t-$kid-smp$smp" "$kid" \
 				-i "$initrd" -s "$smp" -t $((P_LT_SECS * 2 + P_RELOADS * 15 + 240)) \
 				-a "PVLOCK_LT_SECS=$P_LT_SECS PVLOCK_RELOADS=$P_RELOADS $dbg" || rc=1

@@ -176,14 +176,30 @@ guest_agreed() {
 # allocates and forgets ends up. Exact only in a guest booted with
 # "slub_debug=F,kmalloc-* kfence.sample_interval=0": otherwise SLUB counts
 # every object of each CPU's current slabs as in use, and the figure moves
-# by whole slabs (32 kB for kmalloc-4k) with no leak at all.
+# by whole slabs (32 kB for kmalloc-4k) with no leak at all. On 7.x also
+# "U" (slub_debug=FU,...), for the sheaves below.
 kmem() {
 	sync
 	echo 3 > /proc/sys/vm/drop_caches
 	sleep 1		# objects freed after an RCU grace period (sockets, files)
 	_s=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
 	cp /proc/slabinfo /tmp/kmem.slabinfo
-	_k=$(awk '$1 ~ /^kmalloc-/ { b += $2 * $4 } END { printf "%d", b }' /tmp/kmem.slabinfo)
+	# From 7.x, SLUB keeps per-CPU and per-node arrays of free objects
+	# (sheaves) for the other caches, allocated from kmalloc and kept up to
+	# a limit per cache (10 full and 10 empty per node, mm/slub.c), so their
+	# number drifts by a few kB over minutes whatever is loaded. Where the
+	# kmalloc caches record allocation sites (slub_debug=U), the objects
+	# SLUB allocated for its sheaves are left out, and their bytes noted in
+	# /tmp/kmem.sheaves.
+	_x=0
+	if [ -r /sys/kernel/debug/slab/kmalloc-64/alloc_traces ]; then
+		_x=$(awk 'FILENAME == "/tmp/kmem.slabinfo" { if ($1 ~ /^kmalloc-/) sz[$1] = $4; next }
+			FNR == 1 { n = split(FILENAME, p, "/"); c = p[n - 1] }
+			$1 ~ /^[0-9]+$/ && $2 ~ /sheaf|sheaves|^__pcs_/ { x += $1 * sz[c] }
+			END { printf "%d", x }' /tmp/kmem.slabinfo /sys/kernel/debug/slab/kmalloc-*/alloc_traces)
+	fi
+	echo "$_x" > /tmp/kmem.sheaves
+	_k=$(awk -v x="$_x" '$1 ~ /^kmalloc-/ { b += $2 * $4 } END { printf "%d", b - x }' /tmp/kmem.slabinfo)
 	# kept for slab_grew, under the figure it gave
 	mv /tmp/kmem.slabinfo "/tmp/kmem-$_k.slabinfo"
 	echo "$_s $_k"
